@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoggedEvent, PageViewEvent } from '../../domain/event.js';
+import type { BatchHandler, EventConsumer, EventPublisher } from '../../ports/event-bus.js';
+import type { SqlDatabase } from '../postgres/database.js';
+
+/**
+ * The embedded event log: an append-only table in the embedded database, so an event is
+ * durable when `publish` resolves, exactly as a Kafka ack from all in-sync replicas is.
+ * Publishes that arrive while a write is in flight are grouped into the next single INSERT
+ * (group commit), which is what keeps the acknowledged rate high on one WASM database.
+ */
+export interface EmbeddedBusOptions {
+  groupId?: string;
+  batchSize?: number;
+  /** upper bound of events per INSERT */
+  maxGroup?: number;
+  onBatchError?: (err: unknown, attempt: number) => void;
+}
+
+interface Pending {
+  events: readonly PageViewEvent[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const PARTITION = 0;
+
+export class EmbeddedBus implements EventPublisher, EventConsumer {
+  private readonly appended = new EventEmitter();
+  private queue: Pending[] = [];
+  private flushing = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private readonly groupId: string;
+  private readonly batchSize: number;
+  private readonly maxGroup: number;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly options: EmbeddedBusOptions = {},
+  ) {
+    this.groupId = options.groupId ?? 'processing';
+    this.batchSize = options.batchSize ?? 2_000;
+    this.maxGroup = options.maxGroup ?? 5_000;
+  }
+
+  static async open(db: SqlDatabase, options: EmbeddedBusOptions = {}): Promise<EmbeddedBus> {
+    await db.query(`CREATE TABLE IF NOT EXISTS event_log (
+      log_offset bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      ts bigint NOT NULL, region text NOT NULL, page_name text NOT NULL, bot boolean NOT NULL)`);
+    await db.query(`CREATE TABLE IF NOT EXISTS consumer_offsets (
+      group_id text PRIMARY KEY, committed bigint NOT NULL)`);
+    return new EmbeddedBus(db, options);
+  }
+
+  publish(events: readonly PageViewEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      if (!this.flushing) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group: Pending[] = [];
+        let size = 0;
+        while (this.queue.length > 0 && (group.length === 0 || size + this.queue[0]!.events.length <= this.maxGroup)) {
+          const next = this.queue.shift()!;
+          group.push(next);
+          size += next.events.length;
+        }
+        const events = group.flatMap((p) => p.events);
+        try {
+          await this.db.query(
+            `INSERT INTO event_log (ts, region, page_name, bot)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[])`,
+            [events.map((e) => e.timestamp), events.map((e) => e.region), events.map((e) => e.pageName), events.map((e) => e.bot)],
+          );
+          for (const p of group) p.resolve();
+          this.appended.emit('append');
+        } catch (err) {
+          for (const p of group) p.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    if (this.loop !== undefined) throw new Error('consumer already started');
+    await this.db.query('INSERT INTO consumer_offsets (group_id, committed) VALUES ($1, 0) ON CONFLICT DO NOTHING', [this.groupId]);
+    this.stopping = false;
+    this.loop = this.consume(handler);
+  }
+
+  private async consume(handler: BatchHandler): Promise<void> {
+    let attempt = 0;
+    while (!this.stopping) {
+      let batch: LoggedEvent[];
+      try {
+        batch = await this.fetch();
+      } catch (err) {
+        this.options.onBatchError?.(err, ++attempt);
+        await sleep(Math.min(5_000, 100 * 2 ** attempt));
+        continue;
+      }
+      if (batch.length === 0) {
+        await this.waitForAppend(1_000);
+        continue;
+      }
+      try {
+        await handler(batch);
+        // Commit only after the handler stored the batch; the whole batch is one ascending range.
+        await this.commit(BigInt(batch[batch.length - 1]!.offset));
+        attempt = 0;
+      } catch (err) {
+        this.options.onBatchError?.(err, ++attempt);
+        await sleep(Math.min(5_000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async fetch(): Promise<LoggedEvent[]> {
+    const { rows } = await this.db.query<{ o: string; ts: string; region: string; page_name: string; bot: boolean }>(
+      `SELECT log_offset::text AS o, ts::text AS ts, region, page_name, bot FROM event_log
+       WHERE log_offset > (SELECT committed FROM consumer_offsets WHERE group_id = $1)
+       ORDER BY log_offset LIMIT $2`,
+      [this.groupId, this.batchSize],
+    );
+    return rows.map((r) => ({
+      partition: PARTITION,
+      offset: r.o,
+      timestamp: Number(r.ts),
+      region: r.region,
+      pageName: r.page_name,
+      bot: r.bot,
+    }));
+  }
+
+  private async commit(offset: bigint): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('UPDATE consumer_offsets SET committed = $2 WHERE group_id = $1 AND committed < $2', [this.groupId, offset.toString()]);
+      // Consumed entries are trimmed: the event store keeps the events, the log only what is in flight.
+      await tx.query('DELETE FROM event_log WHERE log_offset <= (SELECT min(committed) FROM consumer_offsets)');
+    });
+  }
+
+  private waitForAppend(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.appended.off('append', done);
+        this.appended.off('stop', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.appended.once('append', done);
+      this.appended.once('stop', done);
+    });
+  }
+
+  /** Events published and not yet committed by the consumer group. */
+  async lag(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM event_log
+       WHERE log_offset > coalesce((SELECT committed FROM consumer_offsets WHERE group_id = $1), 0)`,
+      [this.groupId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await this.db.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.appended.emit('stop');
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    while (this.flushing || this.queue.length > 0) await sleep(5);
+  }
+}

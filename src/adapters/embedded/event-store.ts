@@ -1,0 +1,83 @@
+import type { LoggedEvent } from '../../domain/event.js';
+import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
+import type { SqlDatabase } from '../postgres/database.js';
+import { localStart } from '../postgres/period-sql.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const DAY = localStart('daily', 'ts', '$3::text', '0');
+
+/**
+ * The embedded time-series store: a table keyed by the event's place in the log, so a
+ * redelivered batch overwrites nothing and counts nothing twice.
+ */
+export class EmbeddedEventStore implements EventStore {
+  private constructor(private readonly db: SqlDatabase) {}
+
+  static async open(db: SqlDatabase): Promise<EmbeddedEventStore> {
+    await db.query(`CREATE TABLE IF NOT EXISTS page_events (
+      log_partition integer NOT NULL, log_offset bigint NOT NULL,
+      ts timestamptz NOT NULL, region text NOT NULL, page_name text NOT NULL, bot boolean NOT NULL,
+      PRIMARY KEY (log_partition, log_offset))`);
+    await db.query('CREATE INDEX IF NOT EXISTS page_events_ts_idx ON page_events (ts)');
+    return new EmbeddedEventStore(db);
+  }
+
+  async write(events: readonly LoggedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.query(
+      `INSERT INTO page_events (log_partition, log_offset, ts, region, page_name, bot)
+       SELECT p, o, timestamptz 'epoch' + t * interval '1 millisecond', r, n, b
+       FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::boolean[]) AS u(p, o, t, r, n, b)
+       ON CONFLICT (log_partition, log_offset) DO NOTHING`,
+      [
+        events.map((e) => e.partition),
+        events.map((e) => e.offset),
+        events.map((e) => e.timestamp),
+        events.map((e) => e.region),
+        events.map((e) => e.pageName),
+        events.map((e) => e.bot),
+      ],
+    );
+  }
+
+  async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {
+    const { rows } = await this.db.query<{ d: number; region: string; page_name: string; n: number }>(
+      `SELECT (extract(epoch FROM ${DAY}) * 1000)::float8 AS d, region, page_name, count(*)::float8 AS n
+       FROM page_events WHERE ts >= $1 AND ts < $2 AND NOT bot
+       GROUP BY 1, 2, 3`,
+      [iso(from), iso(to), timeZone],
+    );
+    return rows.map((r) => ({ dayStart: Number(r.d), region: r.region, pageName: r.page_name, views: Number(r.n) }));
+  }
+
+  async dailyBotCounts(from: number, to: number, timeZone: string): Promise<DailyBotCount[]> {
+    const { rows } = await this.db.query<{ d: number; n: number }>(
+      `SELECT (extract(epoch FROM ${DAY}) * 1000)::float8 AS d, count(*)::float8 AS n
+       FROM page_events WHERE ts >= $1 AND ts < $2 AND bot GROUP BY 1`,
+      [iso(from), iso(to), timeZone],
+    );
+    return rows.map((r) => ({ dayStart: Number(r.d), hits: Number(r.n) }));
+  }
+
+  async recentCounts(from: number): Promise<RecentCount[]> {
+    const { rows } = await this.db.query<{ m: number; region: string; page_name: string; n: number }>(
+      `SELECT (extract(epoch FROM date_trunc('minute', ts)) * 1000)::float8 AS m, region, page_name, count(*)::float8 AS n
+       FROM page_events WHERE ts >= $1 AND NOT bot GROUP BY 1, 2, 3 ORDER BY 1`,
+      [iso(from)],
+    );
+    return rows.map((r) => ({ minuteStart: Number(r.m), region: r.region, pageName: r.page_name, views: Number(r.n) }));
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await this.db.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    // The database is shared and closed by its owner (runtime composition).
+  }
+}

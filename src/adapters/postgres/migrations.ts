@@ -1,0 +1,67 @@
+import type { SqlDatabase } from './database.js';
+
+/**
+ * Schema migrations, shared by PostgreSQL and PGlite. Append only: a released migration is never edited.
+ * `period_end` is stored beside `period_start` so overlap queries need no time-zone maths at read time.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'rollup tables',
+    sql: `
+      CREATE TABLE region_daily (
+        period_start timestamptz NOT NULL,
+        period_end   timestamptz NOT NULL,
+        region       text        NOT NULL,
+        page_name    text        NOT NULL,
+        views        bigint      NOT NULL CHECK (views >= 0),
+        PRIMARY KEY (period_start, region, page_name)
+      );
+      CREATE TABLE region_weekly  (LIKE region_daily INCLUDING ALL);
+      CREATE TABLE region_monthly (LIKE region_daily INCLUDING ALL);
+      CREATE INDEX region_daily_region_idx   ON region_daily   (region, period_start);
+      CREATE INDEX region_weekly_region_idx  ON region_weekly  (region, period_start);
+      CREATE INDEX region_monthly_region_idx ON region_monthly (region, period_start);
+      CREATE TABLE bot_daily (
+        period_start timestamptz PRIMARY KEY,
+        period_end   timestamptz NOT NULL,
+        hits         bigint      NOT NULL CHECK (hits >= 0)
+      );
+      CREATE TABLE consolidation_runs (
+        id          bigserial PRIMARY KEY,
+        window_start timestamptz NOT NULL,
+        window_end   timestamptz NOT NULL,
+        time_zone    text NOT NULL,
+        daily_rows   integer NOT NULL,
+        weekly_rows  integer NOT NULL,
+        monthly_rows integer NOT NULL,
+        finished_at  timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+// Any constant works; it only has to be the same for every process migrating this database.
+const MIGRATION_LOCK = 7_301_355_114;
+
+export async function migrate(db: SqlDatabase): Promise<number[]> {
+  return await db.transaction(async (tx) => {
+    // Serialises concurrent migrators (several pods starting at once).
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set(
+      (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)),
+    );
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      for (const statement of m.sql.split(';').map((s) => s.trim()).filter(Boolean)) {
+        await tx.query(statement);
+      }
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}

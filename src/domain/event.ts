@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/** One page view as it travels through the pipeline. */
+export interface PageViewEvent {
+  /** epoch milliseconds */
+  timestamp: number;
+  region: string;
+  pageName: string;
+  /** true when the user agent is a bot: stored and counted apart from page views */
+  bot: boolean;
+}
+
+/** An event with its place in the event log: its identity for exactly-once counting. */
+export interface LoggedEvent extends PageViewEvent {
+  partition: number;
+  /** log offset as a decimal string (Kafka offsets are 64-bit) */
+  offset: string;
+}
+
+export const MAX_BATCH = 100;
+export const MAX_PAGE_NAME_CHARS = 512;
+export const MAX_FUTURE_MS = 5 * 60_000;
+export const UNKNOWN_REGION = 'unknown';
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const REGION_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** What a client may send for one event. Unknown keys are ignored so older servers accept newer trackers. */
+export const EventInputSchema = z.object({
+  timestamp: z.union([z.number(), z.string()]).optional(),
+  region: z.string().optional(),
+  pageName: z.string(),
+});
+export type EventInput = z.infer<typeof EventInputSchema>;
+
+export type Normalised<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+export interface EventContext {
+  now: number;
+  lateArrivalWindowMs: number;
+}
+
+export function normaliseTimestamp(raw: number | string | undefined, ctx: EventContext): Normalised<number> {
+  if (raw === undefined) return { ok: true, value: ctx.now };
+  let ms: number;
+  if (typeof raw === 'number') {
+    ms = raw;
+  } else if (/^\d{1,16}$/.test(raw.trim())) {
+    ms = Number(raw.trim());
+  } else {
+    // An ISO-8601 date-time; without an offset it is read as UTC.
+    const text = raw.trim();
+    const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+    if (!iso.test(text)) return { ok: false, problems: ['timestamp: expected epoch milliseconds or an ISO-8601 date-time'] };
+    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(text) && text.includes('T');
+    ms = Date.parse(hasZone || !text.includes('T') ? text : `${text}Z`);
+  }
+  if (!Number.isFinite(ms)) return { ok: false, problems: ['timestamp: not a valid point in time'] };
+  ms = Math.floor(ms);
+  if (ms > ctx.now + MAX_FUTURE_MS) {
+    return { ok: false, problems: ['timestamp: more than 5 minutes in the future'] };
+  }
+  if (ms < ctx.now - ctx.lateArrivalWindowMs) {
+    return {
+      ok: false,
+      problems: [`timestamp: older than the late-arrival window (${Math.round(ctx.lateArrivalWindowMs / 3_600_000)} h)`],
+    };
+  }
+  return { ok: true, value: ms };
+}
+
+/** Client-supplied region: `de`, `DE`, `de-by` → `DE`, `DE-BY`. */
+export function normaliseRegion(raw: string): Normalised<string> {
+  if (!REGION_PATTERN.test(raw)) {
+    return { ok: false, problems: ['region: expected 1–32 characters of A–Z, a–z, 0–9, "_" or "-"'] };
+  }
+  return { ok: true, value: raw.toLowerCase() === UNKNOWN_REGION ? UNKNOWN_REGION : raw.toUpperCase() };
+}
+
+/**
+ * Page names are stored byte-exact: only the query string and fragment are cut, and a full URL
+ * is reduced to its path. Text PostgreSQL cannot store (NUL) or that is not valid Unicode
+ * (lone surrogates) is refused rather than silently altered.
+ */
+export function normalisePageName(raw: string): Normalised<string> {
+  let name = raw;
+  if (/^https?:\/\//i.test(name) && URL.canParse(name)) name = new URL(name).pathname;
+  const cut = name.search(/[?#]/);
+  if (cut >= 0) name = name.slice(0, cut);
+  const problems: string[] = [];
+  if (name.length === 0) problems.push('pageName: must not be empty (after removing the query string and fragment)');
+  if (LONE_SURROGATE.test(name)) problems.push('pageName: must be valid Unicode');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(name)) problems.push('pageName: must not contain control characters');
+  if ([...name].length > MAX_PAGE_NAME_CHARS) problems.push(`pageName: longer than ${MAX_PAGE_NAME_CHARS} characters`);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: name };
+}
+
+/** Validates one raw event. `derivedRegion` is used when the client sent none. */
+export function normaliseEvent(
+  input: unknown,
+  ctx: EventContext & { derivedRegion: string; bot: boolean },
+): Normalised<PageViewEvent> {
+  const parsed = EventInputSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'event'}: ${describeIssue(i)}`),
+    };
+  }
+  const { timestamp, region, pageName } = parsed.data;
+  const t = normaliseTimestamp(timestamp, ctx);
+  const r = region === undefined ? { ok: true as const, value: ctx.derivedRegion } : normaliseRegion(region);
+  const p = normalisePageName(pageName);
+  const problems = [t, r, p].flatMap((n) => (n.ok ? [] : n.problems));
+  if (!t.ok || !r.ok || !p.ok) return { ok: false, problems };
+  return { ok: true, value: { timestamp: t.value, region: r.value, pageName: p.value, bot: ctx.bot } };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_union') return 'expected epoch milliseconds (number) or an ISO-8601 string';
+  return issue.message;
+}

@@ -1,0 +1,26 @@
+import type { LoggedEvent, PageViewEvent } from '../domain/event.js';
+
+/**
+ * The event log between ingest and processing (Kafka in distributed mode).
+ * `publish` resolves only once every event is durable; it rejects as a whole otherwise.
+ */
+export interface EventPublisher {
+  publish(events: readonly PageViewEvent[]): Promise<void>;
+  /** Reachable and accepting writes right now. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type BatchHandler = (batch: readonly LoggedEvent[]) => Promise<void>;
+
+/**
+ * Consumes the log in batches. The handler's promise resolving is the signal that the batch
+ * is stored: only then are its offsets committed, in ascending order per partition.
+ * When the handler throws, nothing of that batch is committed and it is delivered again.
+ */
+export interface EventConsumer {
+  start(handler: BatchHandler): Promise<void>;
+  ready(): Promise<boolean>;
+  /** Stops fetching, lets the batch in hand finish and commit, then disconnects. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { composeApp, type Role } from './composition.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { seedDemo } from './demo.js';
+import { createLogger } from './logger.js';
+import { runConsolidateOnce, runMigrate } from './one-shot.js';
+
+const USAGE = `Usage: page-stats <command> [options]
+
+Commands:
+  start                      every role in one process (embedded stores unless configured)
+  demo [--force]             fill DATA_DIR with a month of realistic page views, consolidate, then start
+  ingest                     ingest-service: POST /page-view, the admin API and the dashboard
+  processing                 processing-service: event log → event store
+  consolidate [--from D --to D]
+                             consolidator-service, one run (days YYYY-MM-DD in REPORT_TIMEZONE;
+                             default: the late-arrival window); exits non-zero on failure
+  migrate                    create or upgrade the rollup tables
+  help                       this text
+
+Configuration comes from environment variables; see the README.`;
+
+const ROLES: Record<string, Role[]> = {
+  start: ['ingest', 'processing', 'consolidator', 'admin'],
+  ingest: ['ingest', 'admin'],
+  processing: ['processing'],
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0] ?? 'help';
+  if (command === 'help' || values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`page-stats: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, { command });
+  switch (command) {
+    case 'start':
+    case 'ingest':
+    case 'processing':
+    case 'demo': {
+      if (command === 'demo') await seedDemo(config, logger, { force: values.force });
+      const roles = new Set(ROLES[command === 'demo' ? 'start' : command]);
+      const app = await composeApp(config, {
+        roles,
+        logger,
+        schedule: command === 'start' || command === 'demo',
+        onGeneratedCredentials: printCredentials,
+      });
+      app.lifecycle.handleSignals();
+      if (roles.has('admin')) process.stdout.write(`page-stats dashboard: http://localhost:${new URL(app.url).port}/\n`);
+      return -1; // keep running
+    }
+    case 'consolidate':
+      return await runConsolidateOnce(config, logger, { from: values.from, to: values.to });
+    case 'migrate':
+      return await runMigrate(config, logger);
+    default:
+      process.stderr.write(`page-stats: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+function printCredentials(c: { password: string; token: string; file: string }): void {
+  // Printed once, to the terminal only: the file keeps hashes, and the logger never sees them.
+  process.stdout.write(
+    [
+      '',
+      '  Admin credentials were generated (shown only this once):',
+      `    password: ${c.password}     (dashboard sign-in)`,
+      `    token:    ${c.token}     (Authorization: Bearer <token>)`,
+      `  Hashes are stored in ${c.file}; delete it to generate new ones,`,
+      '  or set ADMIN_PASSWORD / ADMIN_TOKEN.',
+      '',
+      '',
+    ].join('\n'),
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`page-stats: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof Error && err.cause !== undefined) process.stderr.write(`  cause: ${String(err.cause)}\n`);
+    process.exit(1);
+  },
+);

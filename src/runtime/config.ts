@@ -1,0 +1,190 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { parseDurationMs } from '../domain/duration.js';
+import { isValidTimeZone, parseWeekStart, type WeekStart } from '../domain/periods.js';
+
+/**
+ * The whole configuration, read once from the environment and validated.
+ * Nothing else in the code base reads process.env: the typed object is passed down.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: string;
+  kafka: { brokers: string[]; topic: string; partitions: number; groupId: string; clientId: string } | undefined;
+  influx: { url: string; db: string; token: string | undefined; retention: string; maxPageNames: number } | undefined;
+  databaseUrl: string | undefined;
+  reportTimeZone: string;
+  weekStart: WeekStart;
+  consolidateSchedule: string;
+  lateArrivalWindowMs: number;
+  rateLimitPerMinute: number;
+  maxBodyBytes: number;
+  admin: { password: string | undefined; token: string | undefined; sessionTtlMs: number };
+  allowedOrigins: string[];
+  trustProxy: boolean | number | string;
+  regionHeader: string | undefined;
+  processingBatchSize: number;
+  shutdownTimeoutMs: number;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDurationMs(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 48h, 30d or P2D, got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const n = Number(text);
+      if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${text}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+
+const url = (name: string) =>
+  optionalText.refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
+
+const EnvSchema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KAFKA_BROKERS: list,
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name').default('page_view_events'),
+  KAFKA_PARTITIONS: int(3, 1, 10_000),
+  KAFKA_GROUP_ID: z.string().min(1).default('page-stats-processing'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('page-stats'),
+  INFLUX_URL: url('INFLUX_URL'),
+  INFLUX_DB: z.string().min(1).default('page_view_bucket'),
+  INFLUX_TOKEN: optionalText,
+  INFLUX_RETENTION: z.string().regex(/^(INF|\d+[hdw])$/i, 'must be INF or a duration like 400d').default('INF'),
+  MAX_PAGE_NAMES: int(10_000, 1, 10_000_000),
+  DATABASE_URL: url('DATABASE_URL'),
+  REPORT_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine(isValidTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Berlin' }),
+  WEEK_START: z
+    .string()
+    .default('monday')
+    .transform((v, ctx) => {
+      const day = parseWeekStart(v);
+      if (day === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a weekday name (monday … sunday) or 1–7' });
+        return z.NEVER;
+      }
+      return day;
+    }),
+  CONSOLIDATE_SCHEDULE: z.string().default('*/5 * * * *'),
+  LATE_ARRIVAL_WINDOW: duration('48h'),
+  RATE_LIMIT_PER_MINUTE: int(600, 0, 100_000_000),
+  MAX_BODY_BYTES: int(65_536, 1_024, 10_485_760),
+  ADMIN_PASSWORD: optionalText,
+  ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  SESSION_TTL: duration('12h'),
+  ALLOWED_ORIGINS: list,
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string => {
+      if (v === 'true') return true;
+      if (v === 'false' || v === '') return false;
+      if (/^\d+$/.test(v)) return Number(v);
+      return v; // addresses or CIDR ranges, as fastify's trustProxy accepts
+    }),
+  REGION_HEADER: optionalText.transform((v) => v?.toLowerCase()),
+  PROCESSING_BATCH_SIZE: int(2_000, 1, 100_000),
+  SHUTDOWN_TIMEOUT: duration('15s'),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  try {
+    new Cron(e.CONSOLIDATE_SCHEDULE, { paused: true, timezone: e.REPORT_TIMEZONE }).stop();
+  } catch (err) {
+    throw new ConfigError([
+      `CONSOLIDATE_SCHEDULE: expected cron syntax such as "*/5 * * * *", got "${e.CONSOLIDATE_SCHEDULE}" (${(err as Error).message})`,
+    ]);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    kafka:
+      e.KAFKA_BROKERS.length === 0
+        ? undefined
+        : {
+            brokers: e.KAFKA_BROKERS,
+            topic: e.KAFKA_TOPIC,
+            partitions: e.KAFKA_PARTITIONS,
+            groupId: e.KAFKA_GROUP_ID,
+            clientId: e.KAFKA_CLIENT_ID,
+          },
+    influx:
+      e.INFLUX_URL === undefined
+        ? undefined
+        : {
+            url: e.INFLUX_URL,
+            db: e.INFLUX_DB,
+            token: e.INFLUX_TOKEN,
+            retention: e.INFLUX_RETENTION.toUpperCase() === 'INF' ? 'INF' : e.INFLUX_RETENTION,
+            maxPageNames: e.MAX_PAGE_NAMES,
+          },
+    databaseUrl: e.DATABASE_URL,
+    reportTimeZone: e.REPORT_TIMEZONE,
+    weekStart: e.WEEK_START,
+    consolidateSchedule: e.CONSOLIDATE_SCHEDULE,
+    lateArrivalWindowMs: e.LATE_ARRIVAL_WINDOW,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    admin: { password: e.ADMIN_PASSWORD, token: e.ADMIN_TOKEN, sessionTtlMs: e.SESSION_TTL },
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
+    regionHeader: e.REGION_HEADER,
+    processingBatchSize: e.PROCESSING_BATCH_SIZE,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+  };
+}

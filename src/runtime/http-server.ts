@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AppError } from '../domain/errors.js';
+
+export interface HttpOptions {
+  logger: Logger;
+  maxBodyBytes: number;
+  trustProxy: boolean | number | string;
+}
+
+/** Built UI assets: `dist/dashboard` and `dist/tracker`, next to the compiled server. */
+export const UI_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+
+/** The Fastify instance every role serves from, with errors mapped to JSON in one place. */
+export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.maxBodyBytes,
+    // fastify also takes a hop count; its types only list the other forms
+    trustProxy: options.trustProxy as boolean | string,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    const mapped = toResponse(err);
+    if (mapped.status >= 500) req.log.error({ err }, 'request_failed');
+    if (mapped.retryAfter !== undefined) void reply.header('retry-after', String(mapped.retryAfter));
+    void reply.code(mapped.status).send(mapped.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}`, details: [] });
+  });
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Plain-HTTP installs on a LAN must keep loading their own assets.
+        upgradeInsecureRequests: null,
+      },
+    },
+    // The tracker is loaded by other sites.
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: 429,
+      error: `rate limit exceeded: at most ${context.max} requests per ${context.after}`,
+      details: [],
+    }),
+  });
+  return app as unknown as FastifyInstance;
+}
+
+function toResponse(err: FastifyError | AppError): {
+  status: number;
+  body: { error: string; details: string[] };
+  retryAfter?: number;
+} {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      body: { error: err.message, details: err.details },
+      ...(err.retryAfterSeconds === undefined ? {} : { retryAfter: err.retryAfterSeconds }),
+    };
+  }
+  const status = err.statusCode ?? 500;
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: 'request body too large', details: [err.message] } };
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, body: { error: 'unsupported content type: send application/json or text/plain', details: [] } };
+  }
+  if (err.validation !== undefined) return { status: 400, body: { error: 'invalid request', details: [err.message] } };
+  if (status === 429) return { status, body: { error: err.message || 'rate limit exceeded', details: [] } };
+  if (status >= 400 && status < 500) return { status, body: { error: err.message, details: [] } };
+  return { status: 500, body: { error: 'internal error', details: [] } };
+}
+
+export interface HealthDeps {
+  registry: Registry;
+  checks: Record<string, () => Promise<boolean>>;
+  isShuttingDown: () => boolean;
+  /** admin guard for /metrics; absent where the role has no admin credentials */
+  requireAdmin: ((req: never, reply: never) => Promise<void>) | undefined;
+}
+
+/** `/healthz` (alive), `/readyz` (every dependency reachable), `/metrics` (Prometheus). */
+export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const entries = await Promise.all(
+      Object.entries(deps.checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
+    );
+    const checks = Object.fromEntries(entries);
+    const ok = !deps.isShuttingDown() && entries.every(([, up]) => up);
+    return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : deps.isShuttingDown() ? 'shutting_down' : 'unavailable', checks });
+  });
+  app.get('/metrics', { ...(deps.requireAdmin ? { preHandler: deps.requireAdmin as never } : {}) }, async (_req, reply) => {
+    return await reply.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+}
+
+/** The dashboard at `/` and the tracker at `/tracker.js`, from the UI build. */
+export async function registerUi(app: FastifyInstance, distDir: string = UI_DIST): Promise<void> {
+  const tracker = join(distDir, 'tracker');
+  const dashboard = join(distDir, 'dashboard');
+  if (existsSync(join(tracker, 'tracker.js'))) {
+    await app.register(async (scope) => {
+      await scope.register(fastifyStatic, { root: tracker, serve: false });
+      scope.get('/tracker.js', async (_req, reply) =>
+        await reply.header('cache-control', 'public, max-age=3600').sendFile('tracker.js'),
+      );
+    });
+  }
+  if (existsSync(join(dashboard, 'index.html'))) {
+    await app.register(fastifyStatic, { root: dashboard, prefix: '/', index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) =>
+      await reply.type('text/plain').send('page-stats is running; the dashboard is not built (run npm run build).'),
+    );
+  }
+}

@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { systemClock } from '../ports/clock.js';
+import { Consolidator } from '../services/consolidator/consolidator.js';
+import { Adapters } from './adapters.js';
+import type { Config } from './config.js';
+
+/**
+ * `page-stats consolidate`: one run, then exit — non-zero on failure, as a Kubernetes CronJob
+ * expects, so the job is retried and the next run repairs the window.
+ */
+export async function runConsolidateOnce(
+  config: Config,
+  logger: Logger,
+  range: { from?: string | undefined; to?: string | undefined },
+): Promise<number> {
+  const adapters = new Adapters(config, logger);
+  try {
+    const rollups = await adapters.rollupStore();
+    await rollups.migrate();
+    const consolidator = new Consolidator(
+      await adapters.eventStore(),
+      rollups,
+      systemClock,
+      { timeZone: config.reportTimeZone, weekStart: config.weekStart, lateArrivalWindowMs: config.lateArrivalWindowMs },
+      logger,
+      new Registry(),
+    );
+    const result = await consolidator.run(range);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } catch (err) {
+    logger.error({ err }, 'consolidate_failed');
+    process.stderr.write(`page-stats consolidate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    await adapters.close();
+  }
+}
+
+/** `page-stats migrate`: create or upgrade the rollup tables (a Kubernetes Job before rollout). */
+export async function runMigrate(config: Config, logger: Logger): Promise<number> {
+  const adapters = new Adapters(config, logger);
+  try {
+    await (await adapters.rollupStore()).migrate();
+    logger.info('migrations_applied');
+    return 0;
+  } catch (err) {
+    logger.error({ err }, 'migrate_failed');
+    process.stderr.write(`page-stats migrate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    await adapters.close();
+  }
+}

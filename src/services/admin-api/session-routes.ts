@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError, invalidInput } from '../../domain/errors.js';
+import { issueSession, verifyPassword, type CredentialHashes } from './auth.js';
+import { adminGuard, SESSION_COOKIE } from './guard.js';
+
+export interface SessionDeps {
+  hashes: CredentialHashes;
+  sessionTtlMs: number;
+  now: () => number;
+  timezone: string;
+  weekStart: number;
+}
+
+const LoginBody = z.object({ password: z.string().min(1).max(1_024) });
+
+/** Dashboard sign-in: password → HttpOnly, SameSite=Strict session cookie. */
+export async function sessionRoutes(app: FastifyInstance, deps: SessionDeps): Promise<void> {
+  const requireAdmin = adminGuard(deps.hashes, deps.now);
+
+  app.post('/api/login', { config: { rateLimit: { max: 10, timeWindow: 60_000 } } }, async (req, reply) => {
+    const parsed = LoginBody.safeParse(req.body);
+    if (!parsed.success) throw invalidInput('expected a JSON body { "password": "..." }');
+    const hash = deps.hashes.passwordHash;
+    if (hash === undefined || !(await verifyPassword(parsed.data.password, hash))) {
+      throw new AppError('unauthorized', 'wrong password');
+    }
+    const value = issueSession(deps.hashes.sessionSecret, deps.now(), deps.sessionTtlMs);
+    return await reply
+      .setCookie(SESSION_COOKIE, value, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.protocol === 'https',
+        path: '/',
+        maxAge: Math.floor(deps.sessionTtlMs / 1000),
+      })
+      .code(204)
+      .send();
+  });
+
+  app.post('/api/logout', async (_req, reply) => {
+    return await reply.clearCookie(SESSION_COOKIE, { path: '/' }).code(204).send();
+  });
+
+  app.get('/api/session', { preHandler: requireAdmin }, async () => ({
+    authenticated: true,
+    timezone: deps.timezone,
+    weekStart: deps.weekStart,
+  }));
+}

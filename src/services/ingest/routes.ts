@@ -1,0 +1,100 @@
+import cors from '@fastify/cors';
+import type { FastifyInstance } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import { AppError, invalidInput } from '../../domain/errors.js';
+import { MAX_BATCH, normaliseEvent, type PageViewEvent } from '../../domain/event.js';
+import type { Clock } from '../../ports/clock.js';
+import type { EventPublisher } from '../../ports/event-bus.js';
+import { registerJsonBodyParser } from './body.js';
+import { isBotUserAgent } from './bots.js';
+import type { RegionSource } from './region.js';
+
+export interface IngestDeps {
+  publisher: EventPublisher;
+  clock: Clock;
+  lateArrivalWindowMs: number;
+  resolveRegion: (source: RegionSource) => string;
+  allowedOrigins: string[];
+  rateLimitPerMinute: number;
+  registry: Registry;
+}
+
+/** ingest-service: `POST /page-view`, the public write path. */
+export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
+  const accepted = new Counter({
+    name: 'page_stats_ingest_events_total',
+    help: 'Events acknowledged with 202, by kind',
+    labelNames: ['kind'] as const,
+    registers: [deps.registry],
+  });
+  const rejected = new Counter({
+    name: 'page_stats_ingest_rejected_requests_total',
+    help: 'Requests answered with an error, by reason',
+    labelNames: ['reason'] as const,
+    registers: [deps.registry],
+  });
+  app.addHook('onResponse', async (_req, reply) => {
+    if (reply.statusCode >= 400) rejected.inc({ reason: String(reply.statusCode) });
+  });
+
+  registerJsonBodyParser(app);
+  const anyOrigin = deps.allowedOrigins.length === 0;
+  await app.register(cors, {
+    origin: anyOrigin ? '*' : deps.allowedOrigins,
+    methods: ['POST'],
+    maxAge: 86_400,
+  });
+
+  app.post(
+    '/page-view',
+    {
+      config: {
+        rateLimit: deps.rateLimitPerMinute > 0 ? { max: deps.rateLimitPerMinute, timeWindow: 60_000 } : false,
+      },
+    },
+    async (req, reply) => {
+      const origin = req.headers.origin;
+      if (!anyOrigin && origin !== undefined && !deps.allowedOrigins.includes(origin)) {
+        throw new AppError('forbidden', `origin ${origin} is not in ALLOWED_ORIGINS`);
+      }
+      const body: unknown = req.body;
+      const items = Array.isArray(body) ? body : [body];
+      if (Array.isArray(body) && body.length === 0) throw invalidInput('empty batch: send at least one event');
+      if (items.length > MAX_BATCH) {
+        throw invalidInput(`batch too large: ${items.length} events, at most ${MAX_BATCH} per request`);
+      }
+      const now = deps.clock.now();
+      const bot = isBotUserAgent(req.headers['user-agent']);
+      let derived: string | undefined;
+      const derivedRegion = (): string => (derived ??= deps.resolveRegion({ ip: req.ip, headers: req.headers }));
+      const events: PageViewEvent[] = [];
+      const problems: string[] = [];
+      items.forEach((item, i) => {
+        const needsRegion = typeof item === 'object' && item !== null && (item as { region?: unknown }).region === undefined;
+        const result = normaliseEvent(item, {
+          now,
+          lateArrivalWindowMs: deps.lateArrivalWindowMs,
+          derivedRegion: needsRegion ? derivedRegion() : '',
+          bot,
+        });
+        if (result.ok) events.push(result.value);
+        else problems.push(...result.problems.map((p) => (Array.isArray(body) ? `[${i}].${p}` : p)));
+      });
+      // All or nothing: one bad event refuses the whole request.
+      if (problems.length > 0) {
+        throw invalidInput(items.length === 1 ? 'invalid event' : `${problems.length} problem(s) in the batch; nothing was stored`, problems);
+      }
+      try {
+        await deps.publisher.publish(events);
+      } catch (cause) {
+        if (cause instanceof AppError) throw cause;
+        throw new AppError('event_log_unavailable', 'the event log is unavailable; nothing was stored, retry later', {
+          cause,
+          retryAfterSeconds: 5,
+        });
+      }
+      accepted.inc({ kind: bot ? 'bot' : 'page_view' }, events.length);
+      return await reply.code(202).send({ accepted: events.length });
+    },
+  );
+}

@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { LoggedEvent } from '../../domain/event.js';
+import type { EventConsumer } from '../../ports/event-bus.js';
+import type { EventStore } from '../../ports/event-store.js';
+
+/**
+ * processing-service: consumes the event log in batches and writes each batch to the event store.
+ * The consumer commits a batch's offsets only after `handle` resolves, so a crash between the
+ * write and the commit redelivers the batch, and the store's event identity absorbs the repeat.
+ */
+export class ProcessingService {
+  private readonly processed: Counter<'kind'>;
+  private readonly batchSeconds: Histogram;
+  private running = false;
+
+  constructor(
+    private readonly consumer: EventConsumer,
+    private readonly store: EventStore,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.processed = new Counter({
+      name: 'page_stats_processing_events_total',
+      help: 'Events written to the event store',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    });
+    this.batchSeconds = new Histogram({
+      name: 'page_stats_processing_batch_seconds',
+      help: 'Time to write one batch to the event store',
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start(async (batch) => await this.handle(batch));
+    this.running = true;
+    this.logger.info('processing_started');
+  }
+
+  private async handle(batch: readonly LoggedEvent[]): Promise<void> {
+    const end = this.batchSeconds.startTimer();
+    await this.store.write(batch);
+    end();
+    const bots = batch.reduce((n, e) => n + (e.bot ? 1 : 0), 0);
+    this.processed.inc({ kind: 'page_view' }, batch.length - bots);
+    if (bots > 0) this.processed.inc({ kind: 'bot' }, bots);
+  }
+
+  async ready(): Promise<boolean> {
+    return this.running && (await this.consumer.ready()) && (await this.store.ready());
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.consumer.stop();
+    this.logger.info('processing_stopped');
+  }
+}

@@ -1,0 +1,82 @@
+// Views over time as a uPlot bar chart, sized to its container and labelled in the report time zone.
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import type { Series } from '../aggregate';
+import type { Granularity } from '../api';
+import { formatCompact, formatCount, formatPeriod } from '../format';
+
+interface Props {
+  series: Series;
+  granularity: Granularity;
+  timeZone: string;
+  /** Text alternative for screen readers. */
+  label: string;
+}
+
+const heightFor = (width: number): number => (width < 500 ? 220 : 300);
+
+function cssVar(element: Element, name: string, fallback: string): string {
+  return getComputedStyle(element).getPropertyValue(name).trim() || fallback;
+}
+
+function niceMax(max: number): number {
+  if (max <= 0) return 4;
+  const step = 10 ** Math.floor(Math.log10(max));
+  return Math.ceil((max * 1.1) / step) * step;
+}
+
+export function ViewsChart({ series, granularity, timeZone, label }: Props) {
+  const container = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const element = container.current;
+    if (!element) return undefined;
+    const bar = cssVar(element, '--chart-bar', '#6366f1');
+    const muted = cssVar(element, '--muted', '#6b7280');
+    const grid = cssVar(element, '--grid', '#e5e7eb');
+    const font = `12px ${cssVar(element, '--font', 'system-ui, sans-serif')}`;
+    const width = element.clientWidth;
+    const axis: uPlot.Axis = { stroke: muted, font, grid: { stroke: grid, width: 1 }, ticks: { show: false } };
+
+    const options: uPlot.Options = {
+      width,
+      height: heightFor(width),
+      // uPlot draws time axes in the browser's zone unless told; periods are the server's.
+      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), timeZone),
+      // Ordinal x spacing gives every period an equal-width bar, with room at both ends.
+      scales: { x: { time: true, distr: 2 }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
+      series: [
+        { value: (_u, seconds) => (seconds == null ? '—' : formatPeriod(seconds * 1000, granularity, timeZone)) },
+        {
+          label: 'Views',
+          stroke: bar,
+          fill: bar,
+          width: 0,
+          paths: uPlot.paths.bars?.({ size: [0.7, 48], gap: 1 }),
+          points: { show: false },
+          value: (_u, views) => (views == null ? '—' : formatCount(views)),
+        },
+      ],
+      axes: [
+        { ...axis, grid: { show: false } },
+        { ...axis, size: 48, values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? formatCompact(v) : '')) },
+      ],
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false }, points: { show: false } },
+    };
+    const data: uPlot.AlignedData = [series.x.map((ms) => ms / 1000), series.views];
+    const chart = new uPlot(options, data, element);
+
+    const resize = new ResizeObserver(() => {
+      const next = element.clientWidth;
+      if (next > 0 && next !== chart.width) chart.setSize({ width: next, height: heightFor(next) });
+    });
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+    };
+  }, [series, granularity, timeZone]);
+
+  return <div class="chart" ref={container} role="img" aria-label={label} data-testid="chart" />;
+}

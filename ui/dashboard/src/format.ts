@@ -1,0 +1,88 @@
+// Display formatting: numbers, percentages, region names and dates, in the browser's locale.
+import type { Granularity } from './api';
+import type { DateRange } from './ranges';
+import { lastDay } from './ranges';
+
+const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
+export const formatCount = (n: number): string => integer.format(n);
+export const formatCompact = (n: number): string => (Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n));
+
+/** Percentage change from `previous` to `current`; null when there is nothing to compare with. */
+export function percentChange(current: number, previous: number): number | null {
+  if (previous === 0) return null;
+  return ((current - previous) / previous) * 100;
+}
+
+const percent = new Intl.NumberFormat(undefined, {
+  style: 'percent',
+  signDisplay: 'exceptZero',
+  maximumFractionDigits: 1,
+});
+
+/** "+12.5%", "−3%", "0%". `change` is in percent. */
+export const formatChange = (change: number): string =>
+  percent.format(Math.abs(change) >= 10 ? Math.round(change) / 100 : change / 100);
+
+let regionNames: Intl.DisplayNames | null | undefined;
+
+function countryName(code: string): string | undefined {
+  if (regionNames === undefined) {
+    try {
+      regionNames = new Intl.DisplayNames(undefined, { type: 'region' });
+    } catch {
+      regionNames = null;
+    }
+  }
+  try {
+    const name = regionNames?.of(code.toUpperCase());
+    // Unknown codes come back unchanged (or throw); only a real name is worth showing.
+    return name && name.toUpperCase() !== code.toUpperCase() ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Germany" for DE, "Germany (BY)" for DE-BY, "Unknown" for unknown; the code when in doubt. */
+export function regionName(code: string): string {
+  if (code === 'unknown') return 'Unknown';
+  const [country = '', subdivision] = code.split('-', 2);
+  const name = /^[A-Za-z]{2}$|^\d{3}$/.test(country) ? countryName(country) : undefined;
+  if (!name) return code;
+  return subdivision ? `${name} (${subdivision})` : name;
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+
+/** "1 Nov 2026 – 30 Nov 2026" for a local [start, end) range; one date for a single day. */
+export function formatRange(range: DateRange): string {
+  const last = lastDay(range);
+  if (last.getTime() <= range.start.getTime()) return dayFormat.format(range.start);
+  return dayFormat.formatRange(range.start, last);
+}
+
+const periodFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Label of a period that starts at `ms`, in the server's report time zone. */
+export function formatPeriod(ms: number, granularity: Granularity, timeZone: string): string {
+  const key = `${granularity}|${timeZone}`;
+  let format = periodFormats.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions =
+      granularity === 'monthly'
+        ? { month: 'long', year: 'numeric' }
+        : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' };
+    try {
+      format = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, { ...options, timeZone: 'UTC' });
+    }
+    periodFormats.set(key, format);
+  }
+  const label = format.format(ms);
+  return granularity === 'weekly' ? `Week of ${label}` : label;
+}
+
+export const formatTime = (ms: number): string =>
+  new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(ms);
