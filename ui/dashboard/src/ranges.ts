@@ -13,7 +13,7 @@ export const PRESETS = [
 
 export type Preset = (typeof PRESETS)[number]['id'];
 
-export const DEFAULT_PRESET: Preset = '30d';
+export const DEFAULT_PRESET = '30d' satisfies Preset;
 
 export interface DateRange {
   start: Date;
