@@ -72,7 +72,7 @@ export class SqlRollupStore implements RollupStore {
 
   async regions(): Promise<string[]> {
     const { rows } = await this.db.query<{ region: string }>(
-      'SELECT DISTINCT region FROM region_monthly ORDER BY region COLLATE "C"',
+      'SELECT region FROM region_monthly GROUP BY region ORDER BY region COLLATE "C"',
     );
     return rows.map((r) => r.region);
   }

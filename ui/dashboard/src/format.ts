@@ -84,5 +84,24 @@ export function formatPeriod(ms: number, granularity: Granularity, timeZone: str
   return granularity === 'weekly' ? `Week of ${label}` : label;
 }
 
+const tickFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Short axis label: "30 Oct" for days and weeks, "Nov 2026" for months. */
+export function formatTick(ms: number, granularity: Granularity, timeZone: string): string {
+  const key = `${granularity === 'monthly'}|${timeZone}`;
+  let format = tickFormats.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions =
+      granularity === 'monthly' ? { month: 'short', year: 'numeric' } : { day: 'numeric', month: 'short' };
+    try {
+      format = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, { ...options, timeZone: 'UTC' });
+    }
+    tickFormats.set(key, format);
+  }
+  return format.format(ms);
+}
+
 export const formatTime = (ms: number): string =>
   new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(ms);

@@ -1,6 +1,6 @@
 // The signed-in dashboard: reads filters from the URL, loads the numbers and lays out the panels.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { breakdown, totalViews, viewSeries } from '../aggregate';
+import { breakdown, totalViews } from '../aggregate';
 import {
   aggregatedUrl,
   botsUrl,
@@ -8,22 +8,20 @@ import {
   regionsUrl,
   type AggregatedResponse,
   type BotsResponse,
-  type Granularity,
   type RegionsResponse,
   type Session,
 } from '../api';
 import { csvFilename, downloadCsv, toCsv } from '../csv';
-import { formatCount, formatPeriod, formatRange, regionName } from '../format';
-import { browserTimeZone, periodStarts } from '../periods';
+import { formatCount, formatRange, regionName } from '../format';
+import { browserTimeZone } from '../periods';
 import { lastDay, presetLabel, previousRange, toIsoDate } from '../ranges';
 import { parseFilters, pushFilters, rangeOf, type Filters as FilterState } from '../url-state';
 import { clearJsonCache, useJson } from '../use-json';
 import { BreakdownTable } from './BreakdownTable';
+import { ChartCard } from './ChartCard';
 import { Filters } from './Filters';
 import { Realtime } from './Realtime';
-import { EmptyState, ErrorState } from './States';
 import { Summary } from './Summary';
-import { ViewsChart } from './ViewsChart';
 
 interface Props {
   session: Session;
@@ -31,7 +29,6 @@ interface Props {
   onSessionExpired: () => void;
 }
 
-const PERIOD_NOUN: Record<Granularity, string> = { daily: 'day', weekly: 'week', monthly: 'month' };
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
@@ -81,23 +78,9 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
   const total = useMemo(() => rows && totalViews(rows), [rows]);
   const pages = useMemo(() => (rows ? breakdown(rows, 'pageName') : []), [rows]);
   const regionEntries = useMemo(() => (rows ? breakdown(rows, 'region') : []), [rows]);
-  const previousTotal = useMemo(() => before.data && !before.error && totalViews(before.data.rows), [before]);
+  const previousRows = before.error ? undefined : before.data?.rows;
+  const previousTotal = useMemo(() => previousRows && totalViews(previousRows), [previousRows]);
   const timeZone = current.data?.timezone ?? session.timezone;
-
-  // The chart follows its own response (granularity, range) so a stale answer never gets
-  // laid out on the new periods while the next one loads.
-  const series = useMemo(() => {
-    const data = chart.data;
-    if (!data) return undefined;
-    const periods = periodStarts(
-      data.granularity,
-      data.timezone,
-      session.weekStart,
-      new Date(data.startTime),
-      new Date(data.endTime),
-    );
-    return { granularity: data.granularity, timeZone: data.timezone, ...viewSeries(data.rows, periods) };
-  }, [chart.data, session.weekStart]);
 
   const rangeText = formatRange(range);
   const fromDate = toIsoDate(range.start);
@@ -115,29 +98,10 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
       csvFilename('regions', fromDate, toDate),
       toCsv(['region', 'name', 'views'], regionEntries.map((e) => [e.key, regionName(e.key), e.views])),
     );
-  const exportChart = () =>
-    series &&
-    downloadCsv(
-      csvFilename(`views-${series.granularity}`, fromDate, toDate),
-      toCsv(['periodStart', 'views'], series.x.map((t, i) => [new Date(t).toISOString(), series.views[i] ?? 0])),
-    );
 
-  const peakIndex = series ? series.views.indexOf(Math.max(...series.views)) : -1;
-  const peakAt = series?.x[peakIndex];
-  const chartLabel = series
-    ? `Bar chart of views per ${PERIOD_NOUN[series.granularity]}, ${rangeText}: ${formatCount(totalViews(chart.data?.rows ?? []))} views` +
-      (peakAt === undefined
-        ? '.'
-        : `, most in ${formatPeriod(peakAt, series.granularity, series.timeZone)} (${formatCount(series.views[peakIndex] ?? 0)}).`)
-    : '';
-
-  const status = loading
-    ? 'Loading page views…'
-    : error
-      ? ''
-      : total === undefined
-        ? ''
-        : `${formatCount(total)} views, ${rangeText}.`;
+  let status = '';
+  if (loading) status = 'Loading page views…';
+  else if (!error && total !== undefined) status = `${formatCount(total)} views, ${rangeText}.`;
   const browserZone = browserTimeZone();
 
   return (
@@ -180,7 +144,7 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
         </p>
         <Summary
           total={total}
-          previousTotal={previousTotal === false ? undefined : previousTotal}
+          previousTotal={previousTotal}
           previousRange={previous}
           pageCount={rows ? pages.length : undefined}
           topPage={pages[0]?.key}
@@ -188,23 +152,18 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
           regionFiltered={Boolean(filters.region)}
         />
         <div class={`grid-main${loading ? ' is-loading' : ''}`}>
-          <section class="card chart-card" aria-labelledby="chart-heading">
-            <div class="card-head">
-              <h2 id="chart-heading">Views per {PERIOD_NOUN[series?.granularity ?? filters.granularity]}</h2>
-              <button type="button" class="button button-small" onClick={exportChart} disabled={!series || !total} data-testid="csv-export-chart">
-                Export CSV
-              </button>
-            </div>
-            {error && !expired ? (
-              <ErrorState error={error} onRetry={retry} />
-            ) : total === undefined || !series ? (
-              <div class="chart-placeholder">Loading…</div>
-            ) : total === 0 ? (
-              <EmptyState filtered={filtered} />
-            ) : (
-              <ViewsChart series={series} granularity={series.granularity} timeZone={series.timeZone} label={chartLabel} />
-            )}
-          </section>
+          <ChartCard
+            data={chart.data}
+            granularity={filters.granularity}
+            weekStart={session.weekStart}
+            total={total}
+            error={expired ? undefined : error}
+            onRetry={retry}
+            filtered={filtered}
+            rangeText={rangeText}
+            fromDate={fromDate}
+            toDate={toDate}
+          />
           <Realtime onSessionExpired={onSessionExpired} />
         </div>
         {total ? (

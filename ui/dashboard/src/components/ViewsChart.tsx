@@ -3,7 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Series } from '../aggregate';
 import type { Granularity } from '../api';
-import { formatCompact, formatCount, formatPeriod } from '../format';
+import { formatCompact, formatCount, formatPeriod, formatTick } from '../format';
 
 interface Props {
   series: Series;
@@ -11,7 +11,13 @@ interface Props {
   timeZone: string;
   /** Text alternative for screen readers. */
   label: string;
+  /** Legend text while no bar is hovered, next to `total`. */
+  idleLabel: string;
+  total: number;
 }
+
+// Views are whole numbers: only whole-number steps on the y axis.
+const COUNT_STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8].map((p) => m * p)).sort((a, b) => a - b);
 
 const heightFor = (width: number): number => (width < 500 ? 220 : 300);
 
@@ -25,7 +31,7 @@ function niceMax(max: number): number {
   return Math.ceil((max * 1.1) / step) * step;
 }
 
-export function ViewsChart({ series, granularity, timeZone, label }: Props) {
+export function ViewsChart({ series, granularity, timeZone, label, idleLabel, total }: Props) {
   const container = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -43,10 +49,18 @@ export function ViewsChart({ series, granularity, timeZone, label }: Props) {
       height: heightFor(width),
       // uPlot draws time axes in the browser's zone unless told; periods are the server's.
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), timeZone),
-      // Ordinal x spacing gives every period an equal-width bar, with room at both ends.
-      scales: { x: { time: true, distr: 2 }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
+      // Ordinal x (distr 2) gives every period an equal-width bar; its range is in bar indices,
+      // and half a slot of room at each end keeps the outer bars whole.
+      scales: {
+        x: { time: true, distr: 2, range: (_u, min, max) => [min - 0.5, max + 0.5] },
+        y: { range: (_u, _min, max) => [0, niceMax(max)] },
+      },
       series: [
-        { value: (_u, seconds) => (seconds == null ? '—' : formatPeriod(seconds * 1000, granularity, timeZone)) },
+        {
+          label: 'Period',
+          value: (_u, seconds, _s, idx) =>
+            idx == null || seconds == null ? idleLabel : formatPeriod(seconds * 1000, granularity, timeZone),
+        },
         {
           label: 'Views',
           stroke: bar,
@@ -54,12 +68,21 @@ export function ViewsChart({ series, granularity, timeZone, label }: Props) {
           width: 0,
           paths: uPlot.paths.bars?.({ size: [0.7, 48], gap: 1 }),
           points: { show: false },
-          value: (_u, views) => (views == null ? '—' : formatCount(views)),
+          value: (_u, views, _s, idx) => formatCount(idx == null || views == null ? total : views),
         },
       ],
       axes: [
-        { ...axis, grid: { show: false } },
-        { ...axis, size: 48, values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? formatCompact(v) : '')) },
+        {
+          ...axis,
+          grid: { show: false },
+          space: granularity === 'monthly' ? 70 : 56,
+          // With few bars, label every one instead of letting uPlot skip some.
+          splits: series.x.length <= 14 ? () => series.x.map((ms) => ms / 1000) : undefined,
+          // A one-period scale has no real span; uPlot then hands out NaN splits.
+          values: (_u, splits) =>
+            splits.map((seconds) => (Number.isFinite(seconds) ? formatTick(seconds * 1000, granularity, timeZone) : '')),
+        },
+        { ...axis, size: 48, incrs: COUNT_STEPS, values: (_u, splits) => splits.map(formatCompact) },
       ],
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
@@ -76,7 +99,7 @@ export function ViewsChart({ series, granularity, timeZone, label }: Props) {
       resize.disconnect();
       chart.destroy();
     };
-  }, [series, granularity, timeZone]);
+  }, [series, granularity, timeZone, idleLabel, total]);
 
   return <div class="chart" ref={container} role="img" aria-label={label} data-testid="chart" />;
 }

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoggedEvent, PageViewEvent } from '../../src/domain/event.js';
+import type { EventConsumer, EventPublisher } from '../../src/ports/event-bus.js';
+import { HOSTILE_NAMES } from './names.js';
+
+export interface BusUnderTest {
+  publisher: EventPublisher;
+  /** a new consumer in the same consumer group: it resumes from the group's committed offsets */
+  consumer(): Promise<EventConsumer>;
+  dispose(): Promise<void>;
+}
+
+const event = (pageName: string, region = 'DE'): PageViewEvent => ({ timestamp: Date.parse('2025-06-01T12:00:00Z'), region, pageName, bot: false });
+
+async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The event-bus contract (publisher + consumer group), run against every adapter. */
+export function eventBusContract(name: string, open: () => Promise<BusUnderTest>): void {
+  describe(`EventBus contract: ${name}`, () => {
+    let bus: BusUnderTest;
+    beforeAll(async () => {
+      bus = await open();
+    });
+    afterAll(async () => await bus?.dispose());
+
+    it('delivers every published event once, with its identity, in offset order per partition; failed batches again', async () => {
+      const published = Array.from({ length: 500 }, (_, i) => event(`/p/${i}`));
+      await Promise.all([0, 100, 200, 300, 400].map((i) => bus.publisher.publish(published.slice(i, i + 100))));
+      const seen: LoggedEvent[] = [];
+      let failOnce = true;
+      const consumer = await bus.consumer();
+      await consumer.start(async (batch) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('store unavailable'); // nothing of this batch may be committed
+        }
+        seen.push(...batch);
+      });
+      await until(() => new Set(seen.map((e) => e.pageName)).size >= 500);
+      await consumer.stop();
+      const names = seen.map((e) => e.pageName);
+      expect(new Set(names)).toEqual(new Set(published.map((e) => e.pageName)));
+      const ids = seen.map((e) => `${e.partition}:${e.offset}`);
+      expect(new Set(ids).size).toBe(ids.length);
+      const byPartition = new Map<number, bigint[]>();
+      for (const e of seen) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), BigInt(e.offset)]);
+      for (const offsets of byPartition.values()) expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    });
+
+    it('a new consumer of the group resumes after the committed offsets', async () => {
+      await bus.publisher.publish([event('/after-restart')]);
+      const seen: LoggedEvent[] = [];
+      const consumer = await bus.consumer();
+      await consumer.start(async (batch) => {
+        seen.push(...batch);
+      });
+      await until(() => seen.some((e) => e.pageName === '/after-restart'));
+      await consumer.stop();
+      expect(seen.map((e) => e.pageName)).toEqual(['/after-restart']);
+    });
+
+    it('round-trips hostile names and the bot flag exactly', async () => {
+      await bus.publisher.publish(HOSTILE_NAMES.map((n) => ({ ...event(n, n), bot: n.length % 2 === 0 })));
+      const seen: LoggedEvent[] = [];
+      const consumer = await bus.consumer();
+      await consumer.start(async (batch) => {
+        seen.push(...batch);
+      });
+      await until(() => seen.length >= HOSTILE_NAMES.length);
+      await consumer.stop();
+      expect(seen.map((e) => [e.region, e.pageName, e.bot, e.timestamp]).sort()).toEqual(
+        HOSTILE_NAMES.map((n) => [n, n, n.length % 2 === 0, Date.parse('2025-06-01T12:00:00Z')]).sort(),
+      );
+    });
+
+    it('reports readiness', async () => {
+      expect(await bus.publisher.ready()).toBe(true);
+    });
+  });
+}

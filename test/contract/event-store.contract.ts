@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoggedEvent } from '../../src/domain/event.js';
+import type { EventStore } from '../../src/ports/event-store.js';
+import { HOSTILE_NAMES } from './names.js';
+
+const at = (iso: string): number => Date.parse(iso);
+let nextOffset = 1;
+const ev = (iso: string, region = 'DE', pageName = '/', bot = false, partition = 0): LoggedEvent => ({
+  timestamp: at(iso),
+  region,
+  pageName,
+  bot,
+  partition,
+  offset: String(nextOffset++),
+});
+
+const total = (counts: Array<{ views: number }>): number => counts.reduce((n, c) => n + c.views, 0);
+
+/** The event-store contract, run against every adapter. */
+export function eventStoreContract(name: string, open: () => Promise<{ store: EventStore; dispose(): Promise<void> }>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let store: EventStore;
+    let dispose: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, dispose } = await open());
+    });
+    afterAll(async () => await dispose?.());
+
+    it('counts page views per local day, region and page; bots apart', async () => {
+      await store.write([
+        ev('2025-03-01T00:00:00.000Z'),
+        ev('2025-03-01T23:59:59.999Z'),
+        ev('2025-03-02T00:00:00.000Z'),
+        ev('2025-03-01T10:00:00Z', 'US', '/pricing'),
+        ev('2025-03-01T10:00:00Z', 'US', '/pricing', true),
+      ]);
+      const counts = await store.dailyCounts(at('2025-03-01T00:00:00Z'), at('2025-03-03T00:00:00Z'), 'UTC');
+      expect(counts.sort((a, b) => a.dayStart - b.dayStart || a.region.localeCompare(b.region))).toEqual([
+        { dayStart: at('2025-03-01T00:00:00Z'), region: 'DE', pageName: '/', views: 2 },
+        { dayStart: at('2025-03-01T00:00:00Z'), region: 'US', pageName: '/pricing', views: 1 },
+        { dayStart: at('2025-03-02T00:00:00Z'), region: 'DE', pageName: '/', views: 1 },
+      ]);
+      expect(await store.dailyBotCounts(at('2025-03-01T00:00:00Z'), at('2025-03-03T00:00:00Z'), 'UTC')).toEqual([
+        { dayStart: at('2025-03-01T00:00:00Z'), hits: 1 },
+      ]);
+    });
+
+    it('the range is [from, to)', async () => {
+      const counts = await store.dailyCounts(at('2025-03-01T00:00:00.001Z'), at('2025-03-02T00:00:00Z'), 'UTC');
+      expect(total(counts)).toBe(2); // 00:00:00.000 is before `from`; 2025-03-02T00:00 is `to`
+    });
+
+    it('uses local days of the requested zone, across a DST change', async () => {
+      // Berlin 2025-10-26 lasts 25 hours: 2025-10-25T22:00Z … 2025-10-26T23:00Z
+      await store.write([ev('2025-10-25T22:00:00Z', 'AT'), ev('2025-10-26T22:59:59Z', 'AT'), ev('2025-10-26T23:00:00Z', 'AT')]);
+      const counts = await store.dailyCounts(at('2025-10-25T22:00:00Z'), at('2025-10-27T23:00:00Z'), 'Europe/Berlin');
+      expect(counts.filter((c) => c.region === 'AT').sort((a, b) => a.dayStart - b.dayStart)).toEqual([
+        { dayStart: at('2025-10-25T22:00:00Z'), region: 'AT', pageName: '/', views: 2 },
+        { dayStart: at('2025-10-26T23:00:00Z'), region: 'AT', pageName: '/', views: 1 },
+      ]);
+    });
+
+    it('writing the same logged event again stores it once; equal events at other offsets count', async () => {
+      const batch = [ev('2025-04-01T12:00:00Z', 'NZ'), ev('2025-04-01T12:00:00Z', 'NZ'), ev('2025-04-01T12:00:00Z', 'NZ', '/', false, 1)];
+      batch[2]!.offset = batch[0]!.offset; // same offset, other partition: a different event
+      await store.write(batch);
+      await store.write(batch); // redelivery after a crash before the commit
+      await store.write([batch[1]!]);
+      const counts = await store.dailyCounts(at('2025-04-01T00:00:00Z'), at('2025-04-02T00:00:00Z'), 'UTC');
+      expect(total(counts.filter((c) => c.region === 'NZ'))).toBe(3);
+    });
+
+    it('round-trips hostile region and page names exactly', async () => {
+      await store.write(HOSTILE_NAMES.map((n) => ev('2025-05-05T05:05:05Z', n, n)));
+      const counts = await store.dailyCounts(at('2025-05-05T00:00:00Z'), at('2025-05-06T00:00:00Z'), 'UTC');
+      expect(counts.map((c) => [c.region, c.pageName, c.views]).sort()).toEqual(HOSTILE_NAMES.map((n) => [n, n, 1]).sort());
+    });
+
+    it('reports recent counts per minute', async () => {
+      const now = Date.now();
+      const minute = Math.floor(now / 60_000) * 60_000;
+      await store.write([
+        { ...ev('2025-01-01T00:00:00Z', 'RT', '/live'), timestamp: now - 1_000 },
+        { ...ev('2025-01-01T00:00:00Z', 'RT', '/live'), timestamp: now - 500 },
+      ]);
+      const recent = (await store.recentCounts(now - 5 * 60_000)).filter((r) => r.region === 'RT');
+      expect(total(recent)).toBe(2);
+      expect(recent.every((r) => r.minuteStart <= minute && r.minuteStart >= minute - 60_000)).toBe(true);
+    });
+
+    it('reports readiness', async () => {
+      expect(await store.ready()).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RollupStore } from '../../src/ports/rollup-store.js';
+import { HOSTILE_NAMES } from './names.js';
+
+const at = (iso: string): number => Date.parse(iso);
+
+/** The rollup-store contract, run against every adapter. */
+export function rollupStoreContract(name: string, open: () => Promise<{ store: RollupStore; dispose(): Promise<void> }>): void {
+  describe(`RollupStore contract: ${name}`, () => {
+    let store: RollupStore;
+    let dispose: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, dispose } = await open());
+      await store.migrate();
+      await store.migrate(); // idempotent
+    });
+    afterAll(async () => await dispose?.());
+
+    it('replaces a window and derives weeks and months (UTC)', async () => {
+      const result = await store.replaceWindow({
+        start: at('2025-12-29T00:00:00Z'),
+        end: at('2026-01-02T00:00:00Z'),
+        timeZone: 'UTC',
+        weekStart: 1,
+        daily: [
+          { dayStart: at('2025-12-29T00:00:00Z'), region: 'DE', pageName: '/', views: 2 },
+          { dayStart: at('2025-12-31T00:00:00Z'), region: 'DE', pageName: '/', views: 3 },
+          { dayStart: at('2026-01-01T00:00:00Z'), region: 'DE', pageName: '/', views: 5 },
+          { dayStart: at('2026-01-01T00:00:00Z'), region: 'US', pageName: '/x', views: 1 },
+        ],
+        bots: [{ dayStart: at('2026-01-01T00:00:00Z'), hits: 4 }],
+      });
+      expect(result).toEqual({ daily: 4, weekly: 2, monthly: 3 });
+      const weekly = await store.query({ granularity: 'weekly', start: at('2025-12-01T00:00:00Z'), end: at('2026-02-01T00:00:00Z') });
+      expect(weekly).toEqual([
+        { periodStart: at('2025-12-29T00:00:00Z'), region: 'DE', pageName: '/', views: 10 },
+        { periodStart: at('2025-12-29T00:00:00Z'), region: 'US', pageName: '/x', views: 1 },
+      ]);
+      const monthly = await store.query({ granularity: 'monthly', start: at('2025-12-01T00:00:00Z'), end: at('2026-02-01T00:00:00Z') });
+      expect(monthly.map((r) => [new Date(r.periodStart).toISOString(), r.region, r.views])).toEqual([
+        ['2025-12-01T00:00:00.000Z', 'DE', 5],
+        ['2026-01-01T00:00:00.000Z', 'DE', 5],
+        ['2026-01-01T00:00:00.000Z', 'US', 1],
+      ]);
+      expect(await store.bots(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'))).toEqual([
+        { periodStart: at('2026-01-01T00:00:00Z'), hits: 4 },
+      ]);
+      expect(await store.regions()).toEqual(expect.arrayContaining(['DE', 'US']));
+    });
+
+    it('recomputing part of a week keeps the other days of that week', async () => {
+      await store.replaceWindow({
+        start: at('2026-01-01T00:00:00Z'),
+        end: at('2026-01-02T00:00:00Z'),
+        timeZone: 'UTC',
+        weekStart: 1,
+        daily: [{ dayStart: at('2026-01-01T00:00:00Z'), region: 'DE', pageName: '/', views: 6 }],
+        bots: [],
+      });
+      const weekly = await store.query({ granularity: 'weekly', start: at('2025-12-29T00:00:00Z'), end: at('2025-12-30T00:00:00Z'), region: 'DE' });
+      expect(weekly).toEqual([{ periodStart: at('2025-12-29T00:00:00Z'), region: 'DE', pageName: '/', views: 11 }]);
+      // the US row of that day is gone: the window was replaced, not merged
+      const us = await store.query({ granularity: 'daily', start: at('2026-01-01T00:00:00Z'), end: at('2026-01-02T00:00:00Z'), region: 'US' });
+      expect(us).toEqual([]);
+    });
+
+    it('uses local days in the reporting zone, including a 23-hour DST day', async () => {
+      // Berlin 2026-03-29 starts at 2026-03-28T23:00Z and lasts 23 hours.
+      const dayStart = at('2026-03-28T23:00:00Z');
+      await store.replaceWindow({
+        start: dayStart,
+        end: at('2026-03-29T22:00:00Z'),
+        timeZone: 'Europe/Berlin',
+        weekStart: 1,
+        daily: [{ dayStart, region: 'BE', pageName: '/dst', views: 7 }],
+        bots: [],
+      });
+      const daily = await store.query({ granularity: 'daily', start: at('2026-03-29T21:59:00Z'), end: at('2026-03-29T22:00:00Z'), region: 'BE' });
+      expect(daily).toEqual([{ periodStart: dayStart, region: 'BE', pageName: '/dst', views: 7 }]);
+      // the period ends at the next local midnight: nothing overlaps from 22:00Z on
+      expect(await store.query({ granularity: 'daily', start: at('2026-03-29T22:00:00Z'), end: at('2026-03-30T22:00:00Z'), region: 'BE' })).toEqual([]);
+      const weekly = await store.query({ granularity: 'weekly', start: dayStart, end: dayStart + 1, region: 'BE' });
+      expect(weekly.map((r) => new Date(r.periodStart).toISOString())).toEqual(['2026-03-22T23:00:00.000Z']);
+    });
+
+    it('weeks can start on Sunday', async () => {
+      await store.replaceWindow({
+        start: at('2026-05-02T00:00:00Z'),
+        end: at('2026-05-04T00:00:00Z'),
+        timeZone: 'UTC',
+        weekStart: 7,
+        daily: [
+          { dayStart: at('2026-05-02T00:00:00Z'), region: 'SU', pageName: '/', views: 1 }, // Saturday
+          { dayStart: at('2026-05-03T00:00:00Z'), region: 'SU', pageName: '/', views: 2 }, // Sunday
+        ],
+        bots: [],
+      });
+      const weekly = await store.query({ granularity: 'weekly', start: at('2026-04-20T00:00:00Z'), end: at('2026-05-10T00:00:00Z'), region: 'SU' });
+      expect(weekly.map((r) => [new Date(r.periodStart).toISOString(), r.views])).toEqual([
+        ['2026-04-26T00:00:00.000Z', 1],
+        ['2026-05-03T00:00:00.000Z', 2],
+      ]);
+    });
+
+    it('stores and filters hostile region and page names byte-exact', async () => {
+      const dayStart = at('2026-07-01T00:00:00Z');
+      const daily = HOSTILE_NAMES.map((n, i) => ({ dayStart, region: n, pageName: n, views: i + 1 }));
+      await store.replaceWindow({ start: dayStart, end: at('2026-07-02T00:00:00Z'), timeZone: 'UTC', weekStart: 1, daily, bots: [] });
+      for (const [i, n] of HOSTILE_NAMES.entries()) {
+        const rows = await store.query({ granularity: 'monthly', start: dayStart, end: dayStart + 1, region: n, pageName: n });
+        expect(rows).toEqual([{ periodStart: dayStart, region: n, pageName: n, views: i + 1 }]);
+      }
+    });
+
+    it('reports readiness', async () => {
+      expect(await store.ready()).toBe(true);
+    });
+  });
+}
