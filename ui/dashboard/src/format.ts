@@ -36,8 +36,9 @@ function countryName(code: string): string | undefined {
     }
   }
   try {
+    // ZZ is CLDR's "Unknown Region"; other unknown codes come back unchanged (or throw).
+    if (code.toUpperCase() === 'ZZ') return undefined;
     const name = regionNames?.of(code.toUpperCase());
-    // Unknown codes come back unchanged (or throw); only a real name is worth showing.
     return name && name.toUpperCase() !== code.toUpperCase() ? name : undefined;
   } catch {
     return undefined;

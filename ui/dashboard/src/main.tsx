@@ -1,5 +1,7 @@
 import 'uplot/dist/uPlot.min.css';
-import './styles.css';
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/panels.css';
 import { render } from 'preact';
 import { App } from './components/App';
 

@@ -193,7 +193,7 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
               renderKey={(key) => (
                 <>
                   {regionName(key)}
-                  {regionName(key) !== key && <span class="code">{key}</span>}
+                  {regionName(key).toLowerCase() !== key.toLowerCase() && <span class="code">{key}</span>}
                 </>
               )}
               onSelect={filters.region ? undefined : (region) => update({ region })}

@@ -20,6 +20,11 @@ function sortedRegions(regions: readonly string[], selected: string | undefined)
   return [...all].sort((a, b) => rank(a) - rank(b) || regionName(a).localeCompare(regionName(b)));
 }
 
+function optionLabel(code: string): string {
+  const name = regionName(code);
+  return name.toLowerCase() === code.toLowerCase() ? name : `${name} (${code})`;
+}
+
 export function Filters({ filters, range, regions, onChange }: Props) {
   const from = toIsoDate(range.start);
   const to = toIsoDate(lastDay(range));
@@ -109,8 +114,7 @@ export function Filters({ filters, range, regions, onChange }: Props) {
           <option value="">All regions</option>
           {sortedRegions(regions, filters.region).map((code) => (
             <option key={code} value={code}>
-              {regionName(code)}
-              {regionName(code) === code ? '' : ` (${code})`}
+              {optionLabel(code)}
             </option>
           ))}
         </select>

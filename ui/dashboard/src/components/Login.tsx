@@ -58,7 +58,7 @@ export function Login({ notice, onSignedIn }: Props) {
         <h1>Sign in</h1>
         {notice && !error && <p class="login-notice">{notice}</p>}
         {/* Password managers look for a username next to the password. */}
-        <input type="text" name="username" autocomplete="username" value="admin" class="sr-only" tabIndex={-1} aria-hidden="true" readOnly />
+        <input type="text" name="username" autocomplete="username" value="admin" hidden readOnly />
         <label for="login-password">Admin password</label>
         <input
           ref={input}

@@ -76,8 +76,9 @@ export function ViewsChart({ series, granularity, timeZone, label, idleLabel, to
           ...axis,
           grid: { show: false },
           space: granularity === 'monthly' ? 70 : 56,
-          // With few bars, label every one instead of letting uPlot skip some.
-          splits: series.x.length <= 14 ? () => series.x.map((ms) => ms / 1000) : undefined,
+          // With few bars, label every one instead of letting uPlot skip some (ordinal splits
+          // are bar indices; uPlot maps them to x values before calling `values`).
+          splits: series.x.length <= 14 ? () => series.x.map((_ms, i) => i) : undefined,
           // A one-period scale has no real span; uPlot then hands out NaN splits.
           values: (_u, splits) =>
             splits.map((seconds) => (Number.isFinite(seconds) ? formatTick(seconds * 1000, granularity, timeZone) : '')),

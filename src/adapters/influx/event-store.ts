@@ -1,0 +1,113 @@
+import type { LoggedEvent } from '../../domain/event.js';
+import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
+import { InfluxHttp, type InfluxSeries } from './client.js';
+import { decodeTag, MEASUREMENT, quoteIdent, quoteString, toLine } from './line-protocol.js';
+
+export interface InfluxOptions {
+  url: string;
+  db: string;
+  token: string | undefined;
+  /** `INF` or an InfluxQL duration such as `400d` */
+  retention: string;
+  maxPageNames: number;
+  /** lines per /write request */
+  linesPerWrite?: number;
+}
+
+export const OVERFLOW_PAGE = '(other)';
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The time-series store on InfluxDB (`page_view_bucket`). Counting is pushed down to InfluxQL;
+ * only one row per day, region and page comes back.
+ */
+export class InfluxEventStore implements EventStore {
+  private readonly http: InfluxHttp;
+  private readonly knownPages = new Set<string>();
+  private readonly linesPerWrite: number;
+
+  private constructor(private readonly options: InfluxOptions) {
+    this.http = new InfluxHttp(options.url, options.token);
+    this.linesPerWrite = options.linesPerWrite ?? 5_000;
+  }
+
+  /** Creates the database and sets its retention (InfluxDB 1.x; on 2.x/3.x the bucket must exist). */
+  static async open(options: InfluxOptions): Promise<InfluxEventStore> {
+    const store = new InfluxEventStore(options);
+    const db = quoteIdent(options.db);
+    try {
+      await store.http.query(undefined, `CREATE DATABASE ${db}`, 'POST');
+      await store.http.query(undefined, `ALTER RETENTION POLICY "autogen" ON ${db} DURATION ${options.retention === 'INF' ? 'INF' : options.retention}`, 'POST');
+    } catch {
+      // 2.x/3.x manage buckets themselves; writes below tell if the bucket is missing.
+    }
+    await store.loadKnownPages();
+    return store;
+  }
+
+  private async loadKnownPages(): Promise<void> {
+    const series = await this.http.query(this.options.db, `SHOW TAG VALUES FROM ${quoteIdent(MEASUREMENT.view)} WITH KEY = "page"`);
+    for (const s of series) for (const row of s.values) this.knownPages.add(decodeTag(String(row[1])));
+  }
+
+  /**
+   * Distinct page names are series in InfluxDB: past MAX_PAGE_NAMES, new names count as `(other)`
+   * so a crawler inventing URLs cannot blow up the index.
+   */
+  private pageFor(name: string): string {
+    if (this.knownPages.has(name)) return name;
+    if (this.knownPages.size >= this.options.maxPageNames) return OVERFLOW_PAGE;
+    this.knownPages.add(name);
+    return name;
+  }
+
+  async write(events: readonly LoggedEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += this.linesPerWrite) {
+      const lines = events.slice(i, i + this.linesPerWrite).map((e) => toLine(e, this.pageFor(e.pageName)));
+      await this.http.write(this.options.db, lines);
+    }
+  }
+
+  async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {
+    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.view, from, to, timeZone, ', "region", "page"'));
+    return series.flatMap((s) =>
+      rows(s).map(([t, n]) => ({ dayStart: t, region: decodeTag(s.tags?.region ?? ''), pageName: decodeTag(s.tags?.page ?? ''), views: n })),
+    );
+  }
+
+  async dailyBotCounts(from: number, to: number, timeZone: string): Promise<DailyBotCount[]> {
+    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.bot, from, to, timeZone, ''));
+    return series.flatMap((s) => rows(s).map(([t, n]) => ({ dayStart: t, hits: n })));
+  }
+
+  async recentCounts(from: number): Promise<RecentCount[]> {
+    const q =
+      `SELECT count("offset") FROM ${quoteIdent(MEASUREMENT.view)} WHERE time >= ${quoteString(iso(from))} ` +
+      `GROUP BY time(1m), "region", "page" fill(none)`;
+    const series = await this.http.query(this.options.db, q);
+    return series
+      .flatMap((s) =>
+        rows(s).map(([t, n]) => ({ minuteStart: t, region: decodeTag(s.tags?.region ?? ''), pageName: decodeTag(s.tags?.page ?? ''), views: n })),
+      )
+      .sort((a, b) => a.minuteStart - b.minuteStart);
+  }
+
+  /** `GROUP BY time(1d) … tz()`: InfluxDB cuts days at local midnight of the zone, DST included. */
+  private countQuery(measurement: string, from: number, to: number, timeZone: string, groupTags: string): string {
+    return (
+      `SELECT count("offset") FROM ${quoteIdent(measurement)} ` +
+      `WHERE time >= ${quoteString(iso(from))} AND time < ${quoteString(iso(to))} ` +
+      `GROUP BY time(1d)${groupTags} fill(none) tz(${quoteString(timeZone)})`
+    );
+  }
+
+  async ready(): Promise<boolean> {
+    return await this.http.ping();
+  }
+
+  async close(): Promise<void> {}
+}
+
+function rows(s: InfluxSeries): Array<[number, number]> {
+  return s.values.map((v) => [Number(v[0]), Number(v[1])] as [number, number]).filter(([, n]) => n > 0);
+}

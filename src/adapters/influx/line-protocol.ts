@@ -1,0 +1,48 @@
+import { escape } from '@influxdata/influxdb-client';
+import type { LoggedEvent } from '../../domain/event.js';
+
+/**
+ * Tag values. The official client's escaping handles `,`, `=` and spaces, but InfluxDB 1.x
+ * cannot store every string in a tag: a backslash before a delimiter escapes it, so a value
+ * ending in `\` breaks the line, and `\\` is stored as two characters. So `%`, `\` and control
+ * characters are percent-encoded first (always `%` itself, which keeps decoding unambiguous),
+ * and everything else — `/pricing`, Unicode, quotes — is stored as it is, readable in Influx.
+ */
+export function encodeTag(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[%\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export function decodeTag(stored: string): string {
+  return stored.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+export const MEASUREMENT = { view: 'page_view', bot: 'bot_view' } as const;
+
+/** Offsets below 10^6 per millisecond: the sub-millisecond part of the timestamp. */
+const SUB_MS = 1_000_000n;
+
+/**
+ * One event as a line. Its identity is (measurement, partition, region, page, timestamp) and the
+ * timestamp's nanosecond digits are the log offset modulo 10^6: a redelivered event overwrites
+ * itself; two events collide only if they share partition, region, page and millisecond and
+ * their offsets differ by a multiple of a million.
+ */
+export function toLine(e: LoggedEvent, pageName: string): string {
+  const ns = BigInt(e.timestamp) * SUB_MS + (BigInt(e.offset) % SUB_MS);
+  const measurement = e.bot ? MEASUREMENT.bot : MEASUREMENT.view;
+  return (
+    `${measurement},page=${escape.tag(encodeTag(pageName))},partition=${e.partition},region=${escape.tag(encodeTag(e.region))}` +
+    ` offset=${e.offset}i ${ns}`
+  );
+}
+
+/** An InfluxQL string literal. */
+export function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** An InfluxQL identifier. */
+export function quoteIdent(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
