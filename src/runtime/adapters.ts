@@ -1,7 +1,13 @@
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { EmbeddedBus } from '../adapters/embedded/bus.js';
 import { EmbeddedEventStore } from '../adapters/embedded/event-store.js';
+import { InfluxEventStore } from '../adapters/influx/event-store.js';
+import { createKafka, ensureTopic } from '../adapters/kafka/client.js';
+import { KafkaEventConsumer } from '../adapters/kafka/consumer.js';
+import { KafkaPublisher } from '../adapters/kafka/publisher.js';
 import type { SqlDatabase } from '../adapters/postgres/database.js';
 import { openPostgres } from '../adapters/postgres/pg.js';
 import { openPglite } from '../adapters/postgres/pglite.js';
@@ -20,11 +26,13 @@ export class Adapters {
   private embedded: Promise<SqlDatabase> | undefined;
   private unlock: (() => void) | undefined;
   private bus: Promise<EmbeddedBus> | undefined;
+  private kafka: Promise<Kafka> | undefined;
   private readonly closers: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly registry?: Registry,
   ) {}
 
   get usesEmbedded(): boolean {
@@ -53,19 +61,48 @@ export class Adapters {
     return this.bus;
   }
 
+  private kafkaClient(settings: NonNullable<Config['kafka']>): Promise<Kafka> {
+    this.kafka ??= (async () => {
+      const kafka = createKafka(settings, this.logger);
+      try {
+        await ensureTopic(kafka, settings);
+      } catch (err) {
+        // Brokers may be down at start (ingest then answers 503) or forbid topic creation.
+        this.logger.warn({ err, topic: settings.topic }, 'kafka_topic_check_failed');
+      }
+      return kafka;
+    })();
+    return this.kafka;
+  }
+
   async publisher(): Promise<EventPublisher> {
-    if (this.config.kafka !== undefined) throw new Error('the Kafka adapter is not available in this build');
-    return await this.embeddedBus();
+    const settings = this.config.kafka;
+    if (settings === undefined) return await this.embeddedBus();
+    const publisher = new KafkaPublisher(await this.kafkaClient(settings), this.logger, {
+      topic: settings.topic,
+      ...(this.registry ? { registry: this.registry } : {}),
+    });
+    this.closers.push(async () => await publisher.close());
+    return publisher;
   }
 
   async consumer(): Promise<EventConsumer> {
-    if (this.config.kafka !== undefined) throw new Error('the Kafka adapter is not available in this build');
-    return await this.embeddedBus();
+    const settings = this.config.kafka;
+    if (settings === undefined) return await this.embeddedBus();
+    const consumer = new KafkaEventConsumer(await this.kafkaClient(settings), this.logger, {
+      topic: settings.topic,
+      groupId: settings.groupId,
+      batchSize: this.config.processingBatchSize,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+    });
+    this.closers.push(async () => await consumer.stop());
+    return consumer;
   }
 
   async eventStore(): Promise<EventStore> {
-    if (this.config.influx !== undefined) throw new Error('the InfluxDB adapter is not available in this build');
-    return await EmbeddedEventStore.open(await this.embeddedDb());
+    const influx = this.config.influx;
+    if (influx === undefined) return await EmbeddedEventStore.open(await this.embeddedDb());
+    return await InfluxEventStore.open(influx);
   }
 
   async rollupStore(): Promise<RollupStore> {

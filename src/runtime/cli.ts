@@ -21,11 +21,24 @@ Commands:
 
 Configuration comes from environment variables; see the README.`;
 
-const ROLES: Record<string, Role[]> = {
-  start: ['ingest', 'processing', 'consolidator', 'admin'],
-  ingest: ['ingest', 'admin'],
-  processing: ['processing'],
-};
+/** What each command runs, and the variables a separate role cannot do without. */
+function rolesFor(command: string, config: Config): { roles: Set<Role>; missing: string[] } {
+  switch (command) {
+    case 'ingest':
+      // The original design serves the dashboard's API from ingest-service; it needs the rollup database.
+      return {
+        roles: new Set<Role>(config.databaseUrl === undefined ? ['ingest'] : ['ingest', 'admin']),
+        missing: config.kafka === undefined ? ['KAFKA_BROKERS'] : [],
+      };
+    case 'processing':
+      return {
+        roles: new Set<Role>(['processing']),
+        missing: [...(config.kafka === undefined ? ['KAFKA_BROKERS'] : []), ...(config.influx === undefined ? ['INFLUX_URL'] : [])],
+      };
+    default:
+      return { roles: new Set<Role>(['ingest', 'processing', 'consolidator', 'admin']), missing: [] };
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -59,8 +72,12 @@ async function main(argv: string[]): Promise<number> {
     case 'ingest':
     case 'processing':
     case 'demo': {
+      const { roles, missing } = rolesFor(command, config);
+      if (missing.length > 0) {
+        process.stderr.write(`page-stats ${command}: set ${missing.join(' and ')} (this role runs against the distributed stores)\n`);
+        return 2;
+      }
       if (command === 'demo') await seedDemo(config, logger, { force: values.force });
-      const roles = new Set(ROLES[command === 'demo' ? 'start' : command]);
       const app = await composeApp(config, {
         roles,
         logger,

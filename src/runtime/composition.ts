@@ -51,7 +51,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
   const now = (): number => clock.now();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const adapters = new Adapters(config, logger);
+  const adapters = new Adapters(config, logger, registry);
   const lifecycle = new Lifecycle(logger, config.shutdownTimeoutMs);
 
   try {
@@ -119,6 +119,11 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         rateLimitPerMinute: config.rateLimitPerMinute,
         registry,
       });
+    }
+    if (guard === undefined && config.admin.token !== undefined) {
+      // Roles without the admin API still keep /metrics behind the token when one is configured.
+      const { hashes } = await resolveCredentials({ password: undefined, token: config.admin.token, dataDir: undefined });
+      guard = adminGuard(hashes, now);
     }
     registerHealthRoutes(http, { registry, checks, isShuttingDown: () => lifecycle.shuttingDown, requireAdmin: guard as never });
 

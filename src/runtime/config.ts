@@ -12,7 +12,9 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: string;
-  kafka: { brokers: string[]; topic: string; partitions: number; groupId: string; clientId: string } | undefined;
+  kafka:
+    | { brokers: string[]; topic: string; partitions: number; groupId: string; clientId: string; sessionTimeoutMs: number }
+    | undefined;
   influx: { url: string; db: string; token: string | undefined; retention: string; maxPageNames: number } | undefined;
   databaseUrl: string | undefined;
   reportTimeZone: string;
@@ -83,6 +85,7 @@ const EnvSchema = z.object({
   KAFKA_PARTITIONS: int(3, 1, 10_000),
   KAFKA_GROUP_ID: z.string().min(1).default('page-stats-processing'),
   KAFKA_CLIENT_ID: z.string().min(1).default('page-stats'),
+  KAFKA_SESSION_TIMEOUT: duration('30s'),
   INFLUX_URL: url('INFLUX_URL'),
   INFLUX_DB: z.string().min(1).default('page_view_bucket'),
   INFLUX_TOKEN: optionalText,
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             partitions: e.KAFKA_PARTITIONS,
             groupId: e.KAFKA_GROUP_ID,
             clientId: e.KAFKA_CLIENT_ID,
+            sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT,
           },
     influx:
       e.INFLUX_URL === undefined

@@ -60,7 +60,8 @@ describe('page-stats start, as a newcomer runs it', () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
     const session = cookie.split(';')[0]!;
-    expect((await fetch(`${url}/api/session`, { headers: { cookie: session } })).status).toBe(200);
+    expect(await (await fetch(`${url}/api/session`, { headers: { cookie: session } })).json()).toMatchObject({ authenticated: true });
+    expect(await (await fetch(`${url}/api/session`)).json()).toEqual({ authenticated: false });
     const weekly = await fetch(`${url}/aggregated-data/region-weekly?region=&startTime=&endTime=`, { headers: { cookie: session } });
     expect(weekly.status).toBe(200);
     expect((await weekly.json()).granularity).toBe('weekly');

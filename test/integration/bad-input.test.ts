@@ -55,7 +55,7 @@ describe('bad input gets the documented 4xx, a clear message, and stores nothing
     const res = await fetch(`${t.url}/page-view`, {
       method: 'POST',
       headers: { 'content-type': c.contentType ?? 'application/json', 'user-agent': BROWSER_UA },
-      body: c.body,
+      body: typeof c.body === "string" ? c.body : new Uint8Array(c.body),
     });
     expect(res.status).toBe(c.status);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);

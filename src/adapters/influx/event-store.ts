@@ -25,24 +25,43 @@ export class InfluxEventStore implements EventStore {
   private readonly http: InfluxHttp;
   private readonly knownPages = new Set<string>();
   private readonly linesPerWrite: number;
+  private initialised: Promise<void> | undefined;
 
   private constructor(private readonly options: InfluxOptions) {
     this.http = new InfluxHttp(options.url, options.token);
     this.linesPerWrite = options.linesPerWrite ?? 5_000;
   }
 
-  /** Creates the database and sets its retention (InfluxDB 1.x; on 2.x/3.x the bucket must exist). */
+  /**
+   * Opening never fails on an unreachable InfluxDB: the store initialises on first use and
+   * tries again on the next call, so a process can start (and report not ready) during an outage.
+   */
   static async open(options: InfluxOptions): Promise<InfluxEventStore> {
     const store = new InfluxEventStore(options);
-    const db = quoteIdent(options.db);
-    try {
-      await store.http.query(undefined, `CREATE DATABASE ${db}`, 'POST');
-      await store.http.query(undefined, `ALTER RETENTION POLICY "autogen" ON ${db} DURATION ${options.retention === 'INF' ? 'INF' : options.retention}`, 'POST');
-    } catch {
-      // 2.x/3.x manage buckets themselves; writes below tell if the bucket is missing.
-    }
-    await store.loadKnownPages();
+    await store.init().catch(() => {});
     return store;
+  }
+
+  private init(): Promise<void> {
+    this.initialised ??= this.createDatabase().then(
+      async () => await this.loadKnownPages(),
+    );
+    this.initialised.catch(() => {
+      this.initialised = undefined;
+    });
+    return this.initialised;
+  }
+
+  /** Creates the database and sets its retention (InfluxDB 1.x; on 2.x/3.x the bucket must exist). */
+  private async createDatabase(): Promise<void> {
+    if (!(await this.http.ping())) throw new Error(`InfluxDB at ${this.options.url} is unreachable`);
+    const db = quoteIdent(this.options.db);
+    try {
+      await this.http.query(undefined, `CREATE DATABASE ${db}`, 'POST');
+      await this.http.query(undefined, `ALTER RETENTION POLICY "autogen" ON ${db} DURATION ${this.options.retention}`, 'POST');
+    } catch {
+      // 2.x/3.x manage buckets themselves; a missing bucket shows in the first write.
+    }
   }
 
   private async loadKnownPages(): Promise<void> {
@@ -62,6 +81,7 @@ export class InfluxEventStore implements EventStore {
   }
 
   async write(events: readonly LoggedEvent[]): Promise<void> {
+    await this.init();
     for (let i = 0; i < events.length; i += this.linesPerWrite) {
       const lines = events.slice(i, i + this.linesPerWrite).map((e) => toLine(e, this.pageFor(e.pageName)));
       await this.http.write(this.options.db, lines);
@@ -69,6 +89,7 @@ export class InfluxEventStore implements EventStore {
   }
 
   async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {
+    await this.init();
     const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.view, from, to, timeZone, ', "region", "page"'));
     return series.flatMap((s) =>
       rows(s).map(([t, n]) => ({ dayStart: t, region: decodeTag(s.tags?.region ?? ''), pageName: decodeTag(s.tags?.page ?? ''), views: n })),
@@ -102,7 +123,11 @@ export class InfluxEventStore implements EventStore {
   }
 
   async ready(): Promise<boolean> {
-    return await this.http.ping();
+    if (!(await this.http.ping())) return false;
+    return await this.init().then(
+      () => true,
+      () => false,
+    );
   }
 
   async close(): Promise<void> {}

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { LoggedEvent } from '../../domain/event.js';
@@ -13,6 +14,7 @@ export class ProcessingService {
   private readonly processed: Counter<'kind'>;
   private readonly batchSeconds: Histogram;
   private running = false;
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly consumer: EventConsumer,
@@ -34,10 +36,28 @@ export class ProcessingService {
     });
   }
 
+  /**
+   * Starts consuming; while the event log is unreachable it keeps trying with backoff (and
+   * reports not ready) instead of exiting, so an outage at boot heals without a restart loop.
+   */
   async start(): Promise<void> {
-    await this.consumer.start(async (batch) => await this.handle(batch));
     this.running = true;
-    this.logger.info('processing_started');
+    this.starting = this.startWithRetry();
+    await Promise.race([this.starting, sleep(0)]);
+  }
+
+  private async startWithRetry(): Promise<void> {
+    for (let attempt = 1; this.running; attempt++) {
+      try {
+        await this.consumer.start(async (batch) => await this.handle(batch));
+        this.logger.info('processing_started');
+        return;
+      } catch (err) {
+        this.logger.warn({ err, attempt }, 'processing_start_failed');
+        await this.consumer.stop().catch(() => {});
+        await sleep(Math.min(10_000, 250 * 2 ** attempt));
+      }
+    }
   }
 
   private async handle(batch: readonly LoggedEvent[]): Promise<void> {
@@ -56,6 +76,7 @@ export class ProcessingService {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    await this.starting;
     await this.consumer.stop();
     this.logger.info('processing_stopped');
   }
