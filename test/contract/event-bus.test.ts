@@ -36,7 +36,7 @@ eventBusContract('Kafka (3-broker cluster)', async () => {
   const publisher = new KafkaPublisher(kafka, logger, { topic });
   return {
     publisher,
-    consumer: async () => new KafkaEventConsumer(kafka, logger, { topic, groupId: settings.groupId, batchSize: 64 }),
+    consumer: async () => new KafkaEventConsumer(kafka, logger, { topic, groupId: settings.groupId, batchSize: 64, sessionTimeoutMs: 6_000 }),
     dispose: async () => await publisher.close(),
   };
 });

@@ -16,27 +16,31 @@ export interface KafkaPublisherOptions {
   topic: string;
   /** events per produce request */
   maxBatch?: number;
-  /** produce requests in flight at once */
-  maxInFlight?: number;
   /** events waiting for a produce request; past it ingest answers 503 at once */
   maxQueued?: number;
   registry?: Registry;
 }
 
 /**
- * Publishes with acks from all in-sync replicas. Requests arriving together share a produce
- * request (single sends reach a few thousand a second, batches over a hundred thousand), with
- * a bounded number in flight and a bounded queue: overload becomes a fast 503, not a pile-up.
+ * Publishes with acks from all in-sync replicas.
+ *
+ * All events of one request go to one partition, and each produce call writes to one partition:
+ * a partition's record batch is stored whole or not at all, so a request is acknowledged exactly
+ * when all its events are stored, and a failure never leaves part of it behind to be counted
+ * after the client's retry. Requests arriving together share a produce call (single sends reach
+ * a few thousand a second, batches over a hundred thousand); one call per partition is in flight,
+ * and the queue is bounded: overload becomes a fast 503, not a pile-up.
  */
 export class KafkaPublisher implements EventPublisher {
   private readonly producer: Producer;
-  private queue: Pending[] = [];
+  private readonly kafka: Kafka;
+  private queues: Pending[][] = [];
+  private sending: boolean[] = [];
   private queued = 0;
-  private inFlight = 0;
+  private next = 0;
   private connecting: Promise<void> | undefined;
   private connected = false;
   private readonly maxBatch: number;
-  private readonly maxInFlight: number;
   private readonly maxQueued: number;
   private readonly queueGauge: Gauge | undefined;
 
@@ -45,81 +49,92 @@ export class KafkaPublisher implements EventPublisher {
     private readonly logger: Logger,
     private readonly options: KafkaPublisherOptions,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, idempotent: false });
+    this.kafka = kafka;
+    // Not idempotent: kafkajs asks the controller for a producer id, which librdkafka's mock
+    // cluster (our test cluster) cannot answer. One request in flight per connection keeps
+    // retries in order; a timed-out produce whose ack was lost can still be stored twice.
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1 });
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
     });
     this.maxBatch = options.maxBatch ?? 2_000;
-    this.maxInFlight = options.maxInFlight ?? 4;
     this.maxQueued = options.maxQueued ?? 50_000;
     this.queueGauge = options.registry
       ? new Gauge({ name: 'page_stats_ingest_queued_events', help: 'Events waiting for a Kafka produce request', registers: [options.registry] })
       : undefined;
   }
 
+  /** Connects and learns the topic's partitions (once; again after a disconnect). */
   private async connect(): Promise<void> {
     if (this.connected) return;
-    this.connecting ??= this.producer.connect().then(
-      () => {
-        this.connected = true;
-        this.connecting = undefined;
-      },
-      (err: unknown) => {
-        this.connecting = undefined;
-        throw err;
-      },
-    );
+    this.connecting ??= (async () => {
+      await this.producer.connect();
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
+        const partitions = meta.topics[0]?.partitions.length ?? 0;
+        if (partitions === 0) throw new Error(`topic ${this.options.topic} has no partitions`);
+        while (this.queues.length < partitions) {
+          this.queues.push([]);
+          this.sending.push(false);
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      this.connected = true;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
     await this.connecting;
   }
 
-  publish(events: readonly PageViewEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
+  async publish(events: readonly PageViewEvent[]): Promise<void> {
+    if (events.length === 0) return;
     if (this.queued + events.length > this.maxQueued) {
-      return Promise.reject(
-        new AppError('event_log_unavailable', 'ingest is overloaded; nothing was stored, retry later', { retryAfterSeconds: 1 }),
-      );
+      throw new AppError('event_log_unavailable', 'ingest is overloaded; nothing was stored, retry later', { retryAfterSeconds: 1 });
     }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+    await this.connect();
+    await new Promise<void>((resolve, reject) => {
+      const partition = this.next++ % this.queues.length;
+      this.queues[partition]!.push({ events, resolve, reject });
       this.queued += events.length;
       this.queueGauge?.set(this.queued);
-      this.pump();
+      void this.pump(partition);
     });
   }
 
-  private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const group: Pending[] = [];
-      let size = 0;
-      while (this.queue.length > 0 && (group.length === 0 || size + this.queue[0]!.events.length <= this.maxBatch)) {
-        const next = this.queue.shift()!;
-        group.push(next);
-        size += next.events.length;
-      }
-      this.queued -= size;
-      this.queueGauge?.set(this.queued);
-      this.inFlight++;
-      void this.send(group).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private async send(group: Pending[]): Promise<void> {
+  private async pump(partition: number): Promise<void> {
+    if (this.sending[partition]) return;
+    this.sending[partition] = true;
+    const queue = this.queues[partition]!;
     try {
-      await this.connect();
-      await this.producer.send({
-        topic: this.options.topic,
-        acks: -1,
-        timeout: 5_000,
-        compression: CompressionTypes.None,
-        messages: group.flatMap((p) => p.events.map((e) => ({ value: encodeEvent(e) }))),
-      });
-      for (const p of group) p.resolve();
-    } catch (err) {
-      this.logger.warn({ err, events: group.reduce((n, p) => n + p.events.length, 0) }, 'kafka_publish_failed');
-      for (const p of group) p.reject(err);
+      while (queue.length > 0) {
+        const group: Pending[] = [];
+        let size = 0;
+        while (queue.length > 0 && (group.length === 0 || size + queue[0]!.events.length <= this.maxBatch)) {
+          const p = queue.shift()!;
+          group.push(p);
+          size += p.events.length;
+        }
+        this.queued -= size;
+        this.queueGauge?.set(this.queued);
+        try {
+          await this.producer.send({
+            topic: this.options.topic,
+            acks: -1,
+            timeout: 5_000,
+            compression: CompressionTypes.None,
+            messages: group.flatMap((p) => p.events.map((e) => ({ partition, value: encodeEvent(e) }))),
+          });
+          for (const p of group) p.resolve();
+        } catch (err) {
+          this.logger.warn({ err, partition, events: size }, 'kafka_publish_failed');
+          for (const p of group) p.reject(err);
+        }
+      }
+    } finally {
+      this.sending[partition] = false;
     }
   }
 
@@ -133,7 +148,7 @@ export class KafkaPublisher implements EventPublisher {
   }
 
   async close(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.queued > 0 || this.sending.some(Boolean)) await new Promise((r) => setTimeout(r, 5));
     await this.producer.disconnect();
   }
 }
