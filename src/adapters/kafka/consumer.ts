@@ -23,36 +23,50 @@ export interface KafkaConsumerOptions {
  * nothing; if the partition is taken away meanwhile, the batch is left to its new owner.
  */
 export class KafkaEventConsumer implements EventConsumer {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  private handler: BatchHandler | undefined;
   private joined = false;
   private running = false;
+  private restarting: Promise<void> | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly logger: Logger,
     private readonly options: KafkaConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
+    this.consumer = this.create();
+  }
+
+  private create(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
+      heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
       maxWaitTimeInMs: 250,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
-    const { GROUP_JOIN, CRASH, STOP, DISCONNECT } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => {
+    const { GROUP_JOIN, CRASH, STOP, DISCONNECT } = consumer.events;
+    consumer.on(GROUP_JOIN, () => {
       this.joined = true;
     });
-    for (const event of [CRASH, STOP, DISCONNECT]) {
-      this.consumer.on(event, () => {
+    for (const event of [STOP, DISCONNECT]) {
+      consumer.on(event, () => {
         this.joined = false;
       });
     }
+    consumer.on(CRASH, ({ payload }) => {
+      this.joined = false;
+      // kafkajs restarts itself after retriable errors only; after others (e.g. the group
+      // forgot this member during a long outage) the consumer would stay dead in a live process.
+      if (!payload.restart && this.running) void this.restartAfterCrash(payload.error);
+    });
+    return consumer;
   }
 
   async start(handler: BatchHandler): Promise<void> {
+    this.handler = handler;
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     this.running = true;
@@ -86,6 +100,28 @@ export class KafkaEventConsumer implements EventConsumer {
     });
   }
 
+  private restartAfterCrash(error: Error): Promise<void> {
+    this.restarting ??= (async () => {
+      this.logger.error({ err: error }, 'kafka_consumer_crashed_restarting');
+      for (let attempt = 1; this.running; attempt++) {
+        await this.consumer.disconnect().catch(() => {});
+        await sleep(Math.min(10_000, 250 * 2 ** attempt));
+        if (!this.running) return;
+        this.consumer = this.create();
+        try {
+          await this.start(this.handler!);
+          this.logger.info({ attempt }, 'kafka_consumer_restarted');
+          return;
+        } catch (err) {
+          this.logger.warn({ err, attempt }, 'kafka_consumer_restart_failed');
+        }
+      }
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
   private decode(messages: KafkaMessage[], partition: number): LoggedEvent[] {
     const events: LoggedEvent[] = [];
     for (const m of messages) {
@@ -103,6 +139,7 @@ export class KafkaEventConsumer implements EventConsumer {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    await this.restarting;
     // disconnect() waits for the batch in hand, which commits before it returns.
     await this.consumer.disconnect();
   }

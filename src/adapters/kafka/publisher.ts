@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { AppError } from '../../domain/errors.js';
@@ -40,6 +40,7 @@ export class KafkaPublisher implements EventPublisher {
   private next = 0;
   private connecting: Promise<void> | undefined;
   private connected = false;
+  private admin: Admin | undefined;
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly queueGauge: Gauge | undefined;
@@ -69,18 +70,13 @@ export class KafkaPublisher implements EventPublisher {
     if (this.connected) return;
     this.connecting ??= (async () => {
       await this.producer.connect();
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
-        const partitions = meta.topics[0]?.partitions.length ?? 0;
-        if (partitions === 0) throw new Error(`topic ${this.options.topic} has no partitions`);
-        while (this.queues.length < partitions) {
-          this.queues.push([]);
-          this.sending.push(false);
-        }
-      } finally {
-        await admin.disconnect();
+      this.admin ??= this.kafka.admin();
+      await this.admin.connect();
+      const partitions = await this.partitionCount();
+      if (partitions === 0) throw new Error(`topic ${this.options.topic} has no partitions`);
+      while (this.queues.length < partitions) {
+        this.queues.push([]);
+        this.sending.push(false);
       }
       this.connected = true;
     })().finally(() => {
@@ -138,10 +134,24 @@ export class KafkaPublisher implements EventPublisher {
     }
   }
 
+  private async partitionCount(): Promise<number> {
+    const meta = await this.admin!.fetchTopicMetadata({ topics: [this.options.topic] });
+    return meta.topics[0]?.partitions.length ?? 0;
+  }
+
+  /** Ready when the cluster answers a metadata request for the topic now, within 2 s. */
   async ready(): Promise<boolean> {
     try {
       await this.connect();
-      return this.connected;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('metadata request timed out')), 2_000);
+      });
+      try {
+        return (await Promise.race([this.partitionCount(), timeout])) > 0;
+      } finally {
+        clearTimeout(timer);
+      }
     } catch {
       return false;
     }
@@ -150,5 +160,6 @@ export class KafkaPublisher implements EventPublisher {
   async close(): Promise<void> {
     while (this.queued > 0 || this.sending.some(Boolean)) await new Promise((r) => setTimeout(r, 5));
     await this.producer.disconnect();
+    await this.admin?.disconnect();
   }
 }
