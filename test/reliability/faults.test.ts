@@ -116,6 +116,16 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
     await eventually(async () => load.acknowledged.size > before + 100);
   });
 
+  it('SIGTERM of ingest and processing under load: both exit 0 within SHUTDOWN_TIMEOUT, then restart', async () => {
+    ingest.child.kill('SIGTERM');
+    processing.child.kill('SIGTERM');
+    expect(await ingest.exited).toBe(0); // 1 would mean the shutdown deadline fired
+    expect(await processing.exited).toBe(0);
+    await Promise.all([startIngest(), startProcessing()]);
+    const before = load.acknowledged.size;
+    await eventually(async () => load.acknowledged.size > before + 100);
+  });
+
   it('kill -9 of processing while it consumes: restarted, consumption resumes', async () => {
     processing.child.kill('SIGKILL');
     await processing.exited;

@@ -33,6 +33,9 @@ const RangeSchema = z.strictObject({
 /** Default span when `startTime` is absent: enough periods to draw a useful chart. */
 const DEFAULT_SPAN: Record<Granularity, object> = { daily: { days: 30 }, weekly: { weeks: 12 }, monthly: { months: 12 } };
 const MAX_SPAN_MS = 20 * 366 * 86_400_000;
+/** Times the stores can represent and a report can mean: 1970 up to the end of year 9999. */
+const MIN_INSTANT = 0;
+const MAX_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * `?region=&pageName=&startTime=&endTime=`: empty means absent (the original dashboard sends
@@ -62,6 +65,9 @@ export function parseRangeQuery(query: unknown, granularity: Granularity, zone: 
       : parseInstant(q.startTime, zone);
   if (start === undefined && q.startTime !== undefined) {
     problems.push(`startTime: expected ISO-8601 or epoch milliseconds, got "${q.startTime}"`);
+  }
+  for (const [name, value] of [['startTime', start], ['endTime', end]] as const) {
+    if (value !== undefined && (value < MIN_INSTANT || value > MAX_INSTANT)) problems.push(`${name}: must be between 1970 and 9999`);
   }
   if (start !== undefined && end !== undefined) {
     if (start >= end) problems.push('startTime: must be before endTime');

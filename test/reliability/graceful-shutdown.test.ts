@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN } from '../helpers/embedded-app.js';
+import { PageViewLoad } from '../helpers/load.js';
+import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
+import { freePort } from '../tooling/free-port.js';
+
+describe('graceful shutdown (embedded)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'page-stats-sigterm-'));
+  let proc: CliProcess | undefined;
+  afterAll(() => {
+    proc?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('SIGTERM under load loses no acknowledged event and exits 0 before its deadline', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '0', SHUTDOWN_TIMEOUT: '10s', LOG_LEVEL: 'info' };
+    proc = runCli(['start'], env);
+    await waitForHttp(`${url}/healthz`, 60_000, proc);
+    const load = new PageViewLoad(() => url, 'sigterm');
+    load.start(8, 0);
+    while (load.acknowledged.size < 300) await new Promise((r) => setTimeout(r, 20));
+    proc.child.kill('SIGTERM');
+    const code = await proc.exited;
+    await load.stop();
+    expect(code).toBe(0);
+    expect(proc.output()).toMatch(/shutdown_done/);
+
+    proc = runCli(['start'], env);
+    await waitForHttp(`${url}/healthz`, 60_000, proc);
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    let problems: string[] = ['not checked'];
+    for (let i = 0; i < 100 && problems.length > 0; i++) {
+      await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
+      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 2 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, { headers: auth });
+      const byPage = new Map<string, number>();
+      for (const r of (await res.json()).rows as Array<{ pageName: string; views: number }>) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
+      problems = load.verify(byPage);
+      if (problems.length > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(problems).toEqual([]);
+  });
+});
