@@ -5,7 +5,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError } from '../domain/errors.js';
@@ -122,12 +122,22 @@ export async function registerUi(app: FastifyInstance, distDir: string = UI_DIST
     await app.register(async (scope) => {
       await scope.register(fastifyStatic, { root: tracker, serve: false });
       scope.get('/tracker.js', async (_req, reply) =>
-        await reply.header('cache-control', 'public, max-age=3600').sendFile('tracker.js'),
+        // sendFile sets cache-control itself: a header set before it would be overwritten.
+        await reply.sendFile('tracker.js', { maxAge: 3_600_000, cacheControl: true }),
       );
     });
   }
   if (existsSync(join(dashboard, 'index.html'))) {
-    await app.register(fastifyStatic, { root: dashboard, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, {
+      root: dashboard,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+      // Hashed asset names never change content; index.html must be revalidated to pick up a release.
+      setHeaders: (res: FastifyReply, path: string) => {
+        res.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
   } else {
     app.get('/', async (_req, reply) =>
       await reply.type('text/plain').send('page-stats is running; the dashboard is not built (run npm run build).'),
