@@ -60,6 +60,10 @@ stop_system_service() {
         systemctl disable "$name" 2>/dev/null || true
       fi
       kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
     done
   done
 }

@@ -29,7 +29,8 @@ describe('security', () => {
   afterAll(async () => await t?.close());
 
   it.each(ADMIN_ONLY)('%s %s answers 401 without credentials, with a wrong token, with a forged cookie', async (method, path) => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { cookie: 'page_stats_session=9999999999999.x.forged' }]) {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { cookie: 'page_stats_session=9999999999999.x.forged' }];
+    for (const headers of attempts) {
       const res = await fetch(t.url + path, { method, headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect((await res.json()).error).toMatch(/authentication required|invalid bearer token/);

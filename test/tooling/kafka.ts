@@ -21,6 +21,12 @@ export interface KafkaClusterOptions {
  * topic before any client names it: the mock auto-creates unknown topics (4 partitions) on the
  * first Metadata request for them, whatever kafkajs' allowAutoTopicCreation says, and
  * createTopic() then rejects with "Topic already exists".
+ *
+ * kafkajs consumers on the mock: give them a short `maxWaitTimeInMs` (e.g. 100). The mock holds
+ * an empty Fetch for the whole wait even when messages arrive meanwhile, so the default 5 s is
+ * added to end-to-end latency and to disconnect(); and with a 5 s fetch in flight when a broker
+ * goes down, a later consumer.disconnect() can spin kafkajs' fetcher loop at 100% CPU for good,
+ * which also stops vitest's timeouts from firing.
  */
 export interface KafkaCluster {
   /** Bootstrap addresses, `127.0.0.1:<port>`, broker 1 first. */

@@ -52,7 +52,7 @@ describe('Kafka mock cluster', () => {
       expect(results.every((r) => r.errorCode === 0)).toBe(true);
       expect(new Set(results.map((r) => r.partition))).toEqual(new Set([0, 1, 2]));
 
-      consumer = kafka.consumer({ groupId: 'tooling-test-group' });
+      consumer = kafka.consumer({ groupId: 'tooling-test-group', maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       const received = new Map<string, string[]>();
@@ -80,6 +80,10 @@ describe('Kafka mock cluster', () => {
       expect(received.size).toBe(count);
       for (const { key, value } of sent) expect(received.get(key)).toEqual([value]);
       expect(partitions).toEqual(new Set([0, 1, 2]));
+
+      // Disconnect before the next test takes brokers down (see the note in kafka.ts).
+      await consumer.disconnect();
+      consumer = undefined;
     },
     TIMEOUT,
   );
