@@ -1,7 +1,7 @@
 // Helpers for the browser end-to-end test: Chromium, a cross-origin test site, the dashboard's
 // test ids, and expected numbers computed from the events the test sent (never from the app).
 import { createServer, type Server } from 'node:http';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request } from 'playwright-core';
 import { BROWSER_UA } from '../helpers/embedded-app.js';
 import { freePort } from '../tooling/free-port.js';
 
@@ -110,13 +110,30 @@ export function collectPageErrors(page: Page): string[] {
   return errors;
 }
 
-/** Page-view requests the browser made (beacons included), to prove the opt-out sends nothing. */
-export function collectBeacons(context: BrowserContext): string[] {
-  const sent: string[] = [];
-  context.on('request', (request) => {
-    if (new URL(request.url()).pathname === '/page-view') sent.push(request.postData() ?? '');
+/**
+ * Bodies of the page-view requests the browser sent, in order, each listed once the server has
+ * answered it (so closing the context afterwards cannot cancel one in flight). The requests go
+ * to the server unchanged; the route is there because Playwright only reports a beacon's Blob
+ * body for requests it intercepts.
+ */
+export async function collectBeacons(context: BrowserContext): Promise<string[]> {
+  const bodies = new Map<Request, string>();
+  const answered: string[] = [];
+  await context.route(
+    (url) => url.pathname === '/page-view',
+    async (route) => {
+      bodies.set(route.request(), route.request().postData() ?? '');
+      await route.continue();
+    },
+  );
+  context.on('requestfinished', (request) => {
+    const body = bodies.get(request);
+    if (body !== undefined) answered.push(body);
   });
-  return sent;
+  context.on('requestfailed', (request) => {
+    if (bodies.has(request)) answered.push(`failed: ${request.failure()?.errorText}`);
+  });
+  return answered;
 }
 
 export async function signIn(page: Page, appUrl: string, password: string, path = '/'): Promise<void> {

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distributedEnv } from '../helpers/distributed.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { ADMIN_TOKEN, BROWSER_UA } from '../helpers/embedded-app.js';
 import { generateEvents, PAGES } from '../helpers/events.js';
@@ -34,23 +34,11 @@ describe('distributed pipeline on real services', () => {
 
   beforeAll(async () => {
     [kafka, influx, database] = await Promise.all([startKafkaCluster({ brokers: 3 }), startInfluxDB(), createTestDatabase('distributed')]);
-    const topic = `page_view_events_${randomBytes(4).toString('hex')}`;
-    await kafka.createTopic(topic, 3);
-    env = {
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_TOPIC: topic,
-      KAFKA_GROUP_ID: `processing_${topic}`,
-      KAFKA_SESSION_TIMEOUT: '6s',
-      INFLUX_URL: influx.url,
-      INFLUX_DB: `page_view_bucket_${topic}`,
-      DATABASE_URL: database.url,
+    ({ env } = await distributedEnv(kafka, { influxUrl: influx.url, databaseUrl: database.url }, {
       REPORT_TIMEZONE: TZ,
       LATE_ARRIVAL_WINDOW: '1500d',
-      RATE_LIMIT_PER_MINUTE: '0',
-      ADMIN_TOKEN,
-      HOST: '127.0.0.1',
       PROCESSING_BATCH_SIZE: '200',
-    };
+    }));
     const migrate = spawn(['migrate']);
     expect(await migrate.exited, migrate.output()).toBe(0);
     const ingestPort = await freePort();

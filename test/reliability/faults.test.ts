@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/embedded-app.js';
+import { distributedEnv } from '../helpers/distributed.js';
 import { PageViewLoad } from '../helpers/load.js';
 import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
 import { freePort } from '../tooling/free-port.js';
@@ -76,24 +77,12 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
 
   beforeAll(async () => {
     [kafka, influx, postgres] = await Promise.all([startKafkaCluster({ brokers: 3 }), startInfluxDB(), startPrivatePostgres()]);
-    topic = `page_view_events_${randomBytes(4).toString('hex')}`;
-    await kafka.createTopic(topic, 3);
-    env = {
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_TOPIC: topic,
-      KAFKA_GROUP_ID: `processing_${topic}`,
-      KAFKA_SESSION_TIMEOUT: '6s',
-      INFLUX_URL: influx.url,
-      INFLUX_DB: `bucket_${topic}`,
-      DATABASE_URL: postgres.url,
-      RATE_LIMIT_PER_MINUTE: '0',
-      ADMIN_TOKEN,
-      HOST: '127.0.0.1',
+    ({ topic, env } = await distributedEnv(kafka, { influxUrl: influx.url, databaseUrl: postgres.url }, {
       PROCESSING_BATCH_SIZE: '500',
       SHUTDOWN_TIMEOUT: '10s',
       // every request of the load has a page name of its own: lift the cardinality cap
       MAX_PAGE_NAMES: '10000000',
-    };
+    }));
     expect(await spawn(['migrate']).exited).toBe(0);
     [ingestPort, processingPort] = [await freePort(), await freePort()];
     await Promise.all([startIngest(), startProcessing()]);

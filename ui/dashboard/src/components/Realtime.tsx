@@ -1,4 +1,4 @@
-// Last 30 minutes, before consolidation: total, views per minute and the top pages right now.
+// Last 30 minutes, live from the event store: total, views per minute and the top pages right now.
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, isUnauthorized, realtimeUrl, type RealtimeResponse } from '../api';
 import { formatCount, formatTime } from '../format';
@@ -77,7 +77,8 @@ export function Realtime({ onSessionExpired }: Props) {
       <p class="stat-value" data-testid="realtime-total" data-value={data?.total ?? ''}>
         {data ? formatCount(data.total) : '—'}
       </p>
-      <p class="stat-note">views, all regions, not yet in the daily totals</p>
+      {/* Every processed view of the window, whether or not a roll-up has counted it yet. */}
+      <p class="stat-note">views, all regions, as they arrive</p>
       {failed && <p class="form-error">Could not refresh the live numbers; retrying every 30 seconds.</p>}
       <div class="minute-bars" aria-hidden="true">
         {minutes.map((count, i) => (

@@ -42,6 +42,7 @@ export function ViewsChart({ series, granularity, timeZone, label, idleLabel, to
     const grid = cssVar(element, '--grid', '#e5e7eb');
     const font = `12px ${cssVar(element, '--font', 'system-ui, sans-serif')}`;
     const width = element.clientWidth;
+    const labelSpace = granularity === 'monthly' ? 70 : 56;
     const axis: uPlot.Axis = { stroke: muted, font, grid: { stroke: grid, width: 1 }, ticks: { show: false } };
 
     const options: uPlot.Options = {
@@ -75,10 +76,18 @@ export function ViewsChart({ series, granularity, timeZone, label, idleLabel, to
         {
           ...axis,
           grid: { show: false },
-          space: granularity === 'monthly' ? 70 : 56,
-          // With few bars, label every one instead of letting uPlot skip some (ordinal splits
-          // are bar indices; uPlot maps them to x values before calling `values`).
-          splits: series.x.length <= 14 ? () => series.x.map((_ms, i) => i) : undefined,
+          space: labelSpace,
+          // With few bars, label every one (or every second, third… when the labels would
+          // overlap, as twelve "Mar 2026" do on a phone) instead of letting uPlot pick uneven
+          // ones. Ordinal splits are bar indices; uPlot maps them to x values before `values`.
+          splits:
+            series.x.length <= 14
+              ? (u) => {
+                  const slot = u.bbox.width / uPlot.pxRatio / series.x.length;
+                  const every = Math.max(1, Math.ceil(labelSpace / slot));
+                  return series.x.map((_ms, i) => i).filter((i) => i % every === 0);
+                }
+              : undefined,
           // A one-period scale has no real span; uPlot then hands out NaN splits.
           values: (_u, splits) =>
             splits.map((seconds) => (Number.isFinite(seconds) ? formatTick(seconds * 1000, granularity, timeZone) : '')),
@@ -102,5 +111,17 @@ export function ViewsChart({ series, granularity, timeZone, label, idleLabel, to
     };
   }, [series, granularity, timeZone, idleLabel, total]);
 
-  return <div class="chart" ref={container} role="img" aria-label={label} data-testid="chart" />;
+  // The canvas cannot be read back; these attributes say what it draws (for tests and tools).
+  return (
+    <div
+      class="chart"
+      ref={container}
+      role="img"
+      aria-label={label}
+      data-testid="chart"
+      data-granularity={granularity}
+      data-period-starts={series.x.map((ms) => new Date(ms).toISOString()).join(',')}
+      data-values={series.views.join(',')}
+    />
+  );
 }
