@@ -107,8 +107,9 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         timezone: config.reportTimeZone,
         consolidate: consolidator ? (range) => consolidator.run(range) : undefined,
       });
-      await registerUi(http);
     }
+    // The tracker comes from wherever page views go; the dashboard with it.
+    if (roles.has('ingest') || roles.has('admin')) await registerUi(http);
     if (publisher) {
       await http.register(ingestRoutes, {
         publisher,
