@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../ports/clock.js';
 import type { EventPublisher } from '../ports/event-bus.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { RollupStore } from '../ports/rollup-store.js';
+import { sha256 } from '../services/admin-api/auth.js';
 import { adminGuard } from '../services/admin-api/guard.js';
 import { adminApiRoutes } from '../services/admin-api/routes.js';
 import { sessionRoutes } from '../services/admin-api/session-routes.js';
@@ -18,6 +19,7 @@ import type { Config } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { createHttpServer, registerHealthRoutes, registerUi } from './http-server.js';
 import { Lifecycle } from './lifecycle.js';
+import { newLocalToken, publishControl } from './local-control.js';
 
 export type Role = 'ingest' | 'processing' | 'consolidator' | 'admin';
 
@@ -83,6 +85,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
     if (processing) checks.processing = () => processing.ready();
 
     let guard: ReturnType<typeof adminGuard> | undefined;
+    let localToken: string | undefined;
     if (roles.has('admin') && rollups !== undefined) {
       const credentials = await resolveCredentials({
         password: config.admin.password,
@@ -90,7 +93,8 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         dataDir: adapters.usesEmbedded ? config.dataDir : undefined,
       });
       if (credentials.generated) options.onGeneratedCredentials?.(credentials.generated);
-      const hashes = credentials.hashes;
+      if (adapters.usesEmbedded) localToken = newLocalToken();
+      const hashes = { ...credentials.hashes, localTokenHash: localToken === undefined ? undefined : sha256(localToken) };
       guard = adminGuard(hashes, now);
       await http.register(sessionRoutes, {
         hashes,
@@ -147,6 +151,10 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
     lifecycle.onShutdown('close adapters', async () => await adapters.close());
 
     const port = (http.server.address() as { port: number }).port;
+    if (localToken !== undefined) {
+      const unpublish = publishControl(config.dataDir, `http://127.0.0.1:${port}`, localToken);
+      lifecycle.onShutdown('remove the local control file', async () => unpublish());
+    }
     return {
       http,
       url: `http://127.0.0.1:${port}`,

@@ -4,6 +4,7 @@ import { systemClock } from '../ports/clock.js';
 import { Consolidator } from '../services/consolidator/consolidator.js';
 import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
+import { findRunningServer } from './local-control.js';
 
 /**
  * `page-stats consolidate`: one run, then exit — non-zero on failure, as a Kubernetes CronJob
@@ -15,6 +16,8 @@ export async function runConsolidateOnce(
   range: { from?: string | undefined; to?: string | undefined },
 ): Promise<number> {
   const adapters = new Adapters(config, logger);
+  const running = adapters.usesEmbedded ? findRunningServer(config.dataDir) : undefined;
+  if (running !== undefined) return await consolidateThrough(running, range);
   try {
     const rollups = await adapters.rollupStore();
     await rollups.migrate();
@@ -36,6 +39,31 @@ export async function runConsolidateOnce(
   } finally {
     await adapters.close();
   }
+}
+
+/** Embedded mode with the server running: ask it to consolidate, as it owns the database. */
+async function consolidateThrough(
+  server: { url: string; token: string },
+  range: { from?: string | undefined; to?: string | undefined },
+): Promise<number> {
+  const query = new URLSearchParams();
+  if (range.from !== undefined) query.set('from', range.from);
+  if (range.to !== undefined) query.set('to', range.to);
+  try {
+    const res = await fetch(`${server.url}/admin/consolidate?${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    const text = await res.text();
+    if (res.ok) {
+      process.stdout.write(`${text}\n`);
+      return 0;
+    }
+    process.stderr.write(`page-stats consolidate: the running server answered ${res.status}: ${text}\n`);
+  } catch (err) {
+    process.stderr.write(`page-stats consolidate: the running server at ${server.url} did not answer (${String(err)})\n`);
+  }
+  return 1;
 }
 
 /** `page-stats migrate`: create or upgrade the rollup tables (a Kubernetes Job before rollout). */

@@ -89,6 +89,15 @@ describe('page-stats start, as a newcomer runs it', () => {
     const regions = await (await fetch(`${url}/aggregated-data/regions`, { headers: { cookie: session } })).json();
     expect(regions).toEqual({ regions: ['NL'] });
 
+    // `page-stats consolidate` on the same machine goes through the running server, which owns the data
+    const today = new Date().toISOString().slice(0, 10);
+    const cli = runCli(['consolidate', '--from', today, '--to', today], env);
+    expect(await cli.exited, cli.output()).toBe(0);
+    expect(JSON.parse(cli.output())).toMatchObject({ from: today, to: today, days: 1, dailyRows: 1 });
+    const badRange = runCli(['consolidate', '--from', 'yesterday'], env);
+    expect(await badRange.exited).toBe(1);
+    expect(badRange.output()).toMatch(/400.*from: expected a date/);
+
     // a second process on the same DATA_DIR refuses with a clear message
     const second = runCli(['start'], { ...env, PORT: String(await freePort()) });
     expect(await second.exited).not.toBe(0);

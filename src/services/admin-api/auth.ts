@@ -11,6 +11,8 @@ export interface CredentialHashes {
   tokenHash: string | undefined;
   /** key for signing session cookies */
   sessionSecret: Buffer;
+  /** sha256 of the token this process gives commands on the same machine (embedded mode) */
+  localTokenHash?: string | undefined;
 }
 
 const KDF = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;

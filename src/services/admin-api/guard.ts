@@ -10,7 +10,11 @@ export function adminGuard(hashes: CredentialHashes, now: () => number) {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (match?.[1] !== undefined && hashes.tokenHash !== undefined && verifyToken(match[1], hashes.tokenHash)) return;
+      const token = match?.[1];
+      if (token !== undefined) {
+        if (hashes.tokenHash !== undefined && verifyToken(token, hashes.tokenHash)) return;
+        if (hashes.localTokenHash !== undefined && verifyToken(token, hashes.localTokenHash)) return;
+      }
       throw new AppError('unauthorized', 'invalid bearer token');
     }
     const cookie = req.cookies[SESSION_COOKIE];
