@@ -25,15 +25,10 @@ interface Pending {
 }
 
 const PARTITION = 0;
-/** Consumed entries are deleted from the log once this many have piled up, not after every batch. */
-const TRIM_EVERY = 10_000n;
 
 export class EmbeddedBus implements EventPublisher, EventConsumer {
   private readonly appended = new EventEmitter();
   private queue: Pending[] = [];
-  /** counts appends by this instance, so the consumer knows whether a fetch can find anything new */
-  private appends = 0;
-  private trimmedTo = 0n;
   private flushing = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -87,7 +82,6 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
             [events.map((e) => e.timestamp), events.map((e) => e.region), events.map((e) => e.pageName), events.map((e) => e.bot)],
           );
           for (const p of group) p.resolve();
-          this.appends++;
           this.appended.emit('append');
         } catch (err) {
           for (const p of group) p.reject(err);
@@ -107,30 +101,25 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
 
   private async consume(handler: BatchHandler): Promise<void> {
     let attempt = 0;
-    let drained = false;
-    let appendsAtFetch = this.appends;
     while (!this.stopping) {
-      // A short batch emptied the log: skip the fetch that would come back empty until more is
-      // appended (or a second passes, for appends by another instance on the same database).
-      if (drained && this.appends === appendsAtFetch) await this.waitForAppend(1_000);
       let batch: LoggedEvent[];
       try {
-        appendsAtFetch = this.appends;
         batch = await this.fetch();
       } catch (err) {
         this.options.onBatchError?.(err, ++attempt);
         await sleep(Math.min(5_000, 100 * 2 ** attempt));
         continue;
       }
-      drained = batch.length < this.batchSize;
-      if (batch.length === 0) continue;
+      if (batch.length === 0) {
+        await this.waitForAppend(1_000);
+        continue;
+      }
       try {
         await handler(batch);
         // Commit only after the handler stored the batch; the whole batch is one ascending range.
         await this.commit(BigInt(batch[batch.length - 1]!.offset));
         attempt = 0;
       } catch (err) {
-        drained = false;
         this.options.onBatchError?.(err, ++attempt);
         await sleep(Math.min(5_000, 100 * 2 ** attempt));
       }
@@ -155,18 +144,11 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
   }
 
   private async commit(offset: bigint): Promise<void> {
-    const update = 'UPDATE consumer_offsets SET committed = $2 WHERE group_id = $1 AND committed < $2';
-    if (offset - this.trimmedTo < TRIM_EVERY) {
-      await this.db.query(update, [this.groupId, offset.toString()]);
-      return;
-    }
     await this.db.transaction(async (tx) => {
-      await tx.query(update, [this.groupId, offset.toString()]);
-      // Consumed entries are trimmed: the event store keeps the events, the log only what is in
-      // flight. In chunks: a DELETE after every small batch cost as much as the batch's INSERT.
+      await tx.query('UPDATE consumer_offsets SET committed = $2 WHERE group_id = $1 AND committed < $2', [this.groupId, offset.toString()]);
+      // Consumed entries are trimmed: the event store keeps the events, the log only what is in flight.
       await tx.query('DELETE FROM event_log WHERE log_offset <= (SELECT min(committed) FROM consumer_offsets)');
     });
-    this.trimmedTo = offset;
   }
 
   private waitForAppend(timeoutMs: number): Promise<void> {

@@ -1,5 +1,7 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { constants, gzip as gzipCb } from 'node:zlib';
 
 const gzip = promisify(gzipCb);
 
@@ -28,6 +30,8 @@ export class InfluxError extends Error {
  */
 export class InfluxHttp {
   private readonly headers: Record<string, string>;
+  private readonly base: URL;
+  private readonly agent: HttpAgent;
 
   constructor(
     private readonly baseUrl: string,
@@ -35,17 +39,20 @@ export class InfluxHttp {
     private readonly timeoutMs = 10_000,
   ) {
     this.headers = token === undefined ? {} : { authorization: `Token ${token}` };
+    this.base = new URL(baseUrl.replace(/\/$/, ''));
+    this.agent = this.base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
   async write(db: string, lines: readonly string[]): Promise<void> {
-    const body = await gzip(Buffer.from(lines.join('\n'), 'utf8'));
+    // The fastest gzip level: a sixth larger than the default level, under a third of its CPU time.
+    const body = await gzip(Buffer.from(lines.join('\n'), 'utf8'), { level: constants.Z_BEST_SPEED });
     const res = await this.request(`/write?db=${encodeURIComponent(db)}&precision=ns`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip' },
       body,
     });
     if (res.status === 204) return;
-    const text = await res.text();
+    const text = res.text;
     // Points older than the retention policy are dropped by design, the rest of the batch is
     // stored: retrying would only loop on them.
     if (res.status === 400 && text.includes('beyond retention policy')) return;
@@ -64,7 +71,7 @@ export class InfluxHttp {
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: params.toString(),
           });
-    const text = await res.text();
+    const text = res.text;
     if (res.status !== 200) throw new InfluxError(`InfluxDB query failed: ${res.status} ${text}`, res.status);
     const series = new Map<string, InfluxSeries>();
     for (const line of text.split('\n')) {
@@ -94,15 +101,49 @@ export class InfluxHttp {
     }
   }
 
-  private async request(path: string, init: RequestInit & { headers?: Record<string, string> }, timeoutMs = this.timeoutMs): Promise<Response> {
-    try {
-      return await fetch(this.baseUrl.replace(/\/$/, '') + path, {
-        ...init,
-        headers: { ...this.headers, ...init.headers },
-        signal: AbortSignal.timeout(timeoutMs),
+  /**
+   * One request on a kept-alive connection, its whole body read, within `timeoutMs` in total (a
+   * hung server becomes an error, like an unreachable one). node:http rather than fetch: writes
+   * are a few large bodies a second, and fetch's per-request machinery showed in the profile.
+   */
+  private request(
+    path: string,
+    init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: Buffer | string },
+    timeoutMs = this.timeoutMs,
+  ): Promise<{ status: number; text: string }> {
+    const unreachable = (cause: unknown): InfluxError => new InfluxError(`InfluxDB at ${this.baseUrl} is unreachable`, undefined, { cause });
+    return new Promise((resolve, reject) => {
+      const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
+      const headers: OutgoingHttpHeaders = { ...this.headers, ...init.headers };
+      if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(url, { method: init.method, headers, agent: this.agent }, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (err) => {
+          clearTimeout(timer);
+          reject(unreachable(err));
+        });
+        // A connection cut mid-body (or destroyed by the timeout) ends the response without 'end'.
+        res.on('close', () => {
+          clearTimeout(timer);
+          if (!res.complete) reject(unreachable(new Error('connection closed before the response was complete')));
+        });
       });
-    } catch (cause) {
-      throw new InfluxError(`InfluxDB at ${this.baseUrl} is unreachable`, undefined, { cause });
-    }
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(unreachable(err));
+      });
+      req.end(init.body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }

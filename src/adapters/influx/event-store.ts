@@ -2,7 +2,6 @@ import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
 import { InfluxHttp, type InfluxSeries } from './client.js';
 import { decodeTag, MEASUREMENT, quoteIdent, quoteString, toLine } from './line-protocol.js';
-import { WriteBatcher } from './write-batcher.js';
 
 export interface InfluxOptions {
   url: string;
@@ -13,8 +12,6 @@ export interface InfluxOptions {
   maxPageNames: number;
   /** lines per /write request */
   linesPerWrite?: number;
-  /** /write requests in flight at once; writes arriving meanwhile are sent together */
-  writesInFlight?: number;
 }
 
 export const OVERFLOW_PAGE = '(other)';
@@ -28,13 +25,11 @@ export class InfluxEventStore implements EventStore {
   private readonly http: InfluxHttp;
   private readonly knownPages = new Set<string>();
   private readonly linesPerWrite: number;
-  private readonly writer: WriteBatcher;
   private initialised: Promise<void> | undefined;
 
   private constructor(private readonly options: InfluxOptions) {
     this.http = new InfluxHttp(options.url, options.token);
     this.linesPerWrite = options.linesPerWrite ?? 5_000;
-    this.writer = new WriteBatcher(async (lines) => await this.http.write(options.db, lines), this.linesPerWrite, options.writesInFlight ?? 3);
   }
 
   /**
@@ -85,15 +80,12 @@ export class InfluxEventStore implements EventStore {
     return name;
   }
 
-  /** Resolves once every line is stored; concurrent writes share /write requests (WriteBatcher). */
   async write(events: readonly LoggedEvent[]): Promise<void> {
     await this.init();
-    const chunks: Array<Promise<void>> = [];
     for (let i = 0; i < events.length; i += this.linesPerWrite) {
       const lines = events.slice(i, i + this.linesPerWrite).map((e) => toLine(e, this.pageFor(e.pageName)));
-      chunks.push(this.writer.write(lines));
+      await this.http.write(this.options.db, lines);
     }
-    await Promise.all(chunks);
   }
 
   async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {
@@ -138,7 +130,9 @@ export class InfluxEventStore implements EventStore {
     );
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.http.close();
+  }
 }
 
 function rows(s: InfluxSeries): Array<[number, number]> {

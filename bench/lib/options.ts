@@ -1,0 +1,115 @@
+import { parseArgs } from 'node:util';
+
+export const STAGES = ['ingest', 'processing', 'consolidation', 'dashboard', 'embedded', 'scaling'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  stages: Set<Stage>;
+  /** seconds of load per measured HTTP run */
+  durationSeconds: number;
+  /** seconds of load before each measured run (JIT, connections, batching settle) */
+  warmupSeconds: number;
+  /** concurrent connections for the ingest and embedded load */
+  connections: number;
+  /** concurrent connections for the dashboard load (an admin dashboard, not the public) */
+  dashboardConnections: number;
+  /** baseline and ours are measured alternately this many times; the medians are compared */
+  rounds: number;
+  processingEvents: number;
+  /** partitions of the processing topic: the Kafka mock keeps about 60,000 of our events per partition */
+  processingPartitions: number;
+  consolidationEvents: number;
+  /** the scaling stage measures 1×, 10× and 100× this many events */
+  scaleBase: number;
+  /** stage whose server runs under `--cpu-prof`; its profile summary is printed */
+  profile: Stage | undefined;
+  json: string | undefined;
+  /** wait up to this many seconds for a quiet machine (1-minute load average below half the CPUs) */
+  waitQuietSeconds: number;
+  /** src/ of another checkout whose `page-stats` processes are measured instead of this one's */
+  src: string | undefined;
+}
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --quick                  short runs, smaller data, no scaling stage (under 3 minutes)
+  --only <stages>          comma-separated subset of: ${STAGES.join(', ')}
+                           (default: all; with --quick all but scaling)
+  --duration <s>           seconds of load per measured HTTP run (default 10, quick 4)
+  --warmup <s>             seconds of load before each measured run (default 3, quick 1)
+  --connections <n>        connections for ingest and embedded load (default 100)
+  --dashboard-connections <n>  connections for the dashboard query load (default 4)
+  --rounds <n>             alternate baseline/ours runs, compare medians (default 3, quick 1)
+  --processing-events <n>  events consumed from Kafka into InfluxDB (default 500000, quick 200000)
+  --processing-partitions <n>  partitions of the processing topic (default 12; the Kafka mock keeps
+                           ~60,000 events per partition, so events ≤ 50,000 × partitions)
+  --consolidation-events <n>  events in the consolidated day (default 10000000, quick 1000000)
+  --scale-base <n>         the scaling stage runs 1×, 10× and 100× this many events (default 100000)
+  --profile <stage>        run that stage's server under node --cpu-prof and print where the time goes
+  --wait-quiet <s>         first wait up to s seconds for the 1-minute load average to fall below half
+                           the CPUs (a machine shared with test runs gives noisy figures)
+  --json <file>            also write the results as JSON
+  --src <dir>              run the page-stats processes from another checkout's src/ (before/after a
+                           change: git worktree add /tmp/before <rev>; --src /tmp/before/src)
+  -h, --help               this text`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name}: expected a whole number ≥ ${min}, got "${raw}"`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      'dashboard-connections': { type: 'string' },
+      rounds: { type: 'string' },
+      'processing-events': { type: 'string' },
+      'processing-partitions': { type: 'string' },
+      'consolidation-events': { type: 'string' },
+      'scale-base': { type: 'string' },
+      profile: { type: 'string' },
+      json: { type: 'string' },
+      src: { type: 'string' },
+      'wait-quiet': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return undefined;
+  }
+  const quick = values.quick;
+  const stageList = (text: string, flag: string): Stage[] =>
+    text.split(',').map((s) => {
+      const stage = s.trim() as Stage;
+      if (!STAGES.includes(stage)) throw new Error(`--${flag}: unknown stage "${s}" (${STAGES.join(', ')})`);
+      return stage;
+    });
+  const profile = values.profile === undefined ? undefined : stageList(values.profile, 'profile')[0];
+  return {
+    quick,
+    stages: new Set(values.only === undefined ? STAGES.filter((s) => !quick || s !== 'scaling') : stageList(values.only, 'only')),
+    durationSeconds: positiveInt('duration', values.duration, quick ? 4 : 10),
+    warmupSeconds: positiveInt('warmup', values.warmup, quick ? 1 : 3, 0),
+    connections: positiveInt('connections', values.connections, 100),
+    dashboardConnections: positiveInt('dashboard-connections', values['dashboard-connections'], 4),
+    rounds: positiveInt('rounds', values.rounds, quick ? 1 : 3),
+    processingEvents: positiveInt('processing-events', values['processing-events'], quick ? 200_000 : 500_000),
+    processingPartitions: positiveInt('processing-partitions', values['processing-partitions'], 12),
+    consolidationEvents: positiveInt('consolidation-events', values['consolidation-events'], quick ? 1_000_000 : 10_000_000),
+    scaleBase: positiveInt('scale-base', values['scale-base'], 100_000, 100),
+    profile,
+    json: values.json,
+    src: values.src,
+    waitQuietSeconds: positiveInt('wait-quiet', values['wait-quiet'], 0, 0),
+  };
+}
