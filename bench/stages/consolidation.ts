@@ -1,9 +1,8 @@
-import { Registry } from 'prom-client';
-import { systemClock } from '../../src/ports/clock.js';
 import { Adapters } from '../../src/runtime/adapters.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { Consolidator, type ConsolidationResult } from '../../src/services/consolidator/consolidator.js';
+import { openConsolidator } from '../../src/runtime/one-shot.js';
+import type { Consolidator, ConsolidationResult } from '../../src/services/consolidator/consolidator.js';
 import type { BenchContext } from '../lib/context.js';
 import { createInfluxDb, isoDate, lineBodies, loggedEventAt, pageViewsAmong, writeLines } from '../lib/dataset.js';
 import { num } from '../lib/report.js';
@@ -28,16 +27,7 @@ export async function consolidatorFor(influxUrl: string, db: string, databaseUrl
   const config = loadConfig({ INFLUX_URL: influxUrl, INFLUX_DB: db, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', REPORT_TIMEZONE: 'UTC' });
   const logger = createLogger('warn');
   const adapters = new Adapters(config, logger);
-  const rollups = await adapters.rollupStore();
-  await rollups.migrate();
-  const consolidator = new Consolidator(
-    await adapters.eventStore(),
-    rollups,
-    systemClock,
-    { timeZone: config.reportTimeZone, weekStart: config.weekStart, lateArrivalWindowMs: config.lateArrivalWindowMs },
-    logger,
-    new Registry(),
-  );
+  const consolidator = await openConsolidator(config, adapters, logger);
   return { consolidator, adapters };
 }
 

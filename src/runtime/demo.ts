@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { PageViewEvent } from '../domain/event.js';
 import { systemClock } from '../ports/clock.js';
-import { Consolidator } from '../services/consolidator/consolidator.js';
 import { ProcessingService } from '../services/processing/processor.js';
 import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
+import { openConsolidator } from './one-shot.js';
 
 const REGIONS: Array<[string, number, number]> = [
   // region, weight, UTC offset in hours (for a day/night rhythm)
@@ -93,14 +93,7 @@ export async function seedDemo(config: Config, logger: Logger, options: { force:
     }
     process.stdout.write('\n');
     await processing.stop();
-    const consolidator = new Consolidator(
-      store,
-      rollups,
-      systemClock,
-      { timeZone: config.reportTimeZone, weekStart: config.weekStart, lateArrivalWindowMs: config.lateArrivalWindowMs },
-      logger,
-      new Registry(),
-    );
+    const consolidator = await openConsolidator(config, adapters, logger);
     const zone = config.reportTimeZone;
     const result = await consolidator.run({
       from: DateTime.fromMillis(from, { zone }).toISODate() ?? undefined,

@@ -6,6 +6,20 @@ import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
 import { findRunningServer } from './local-control.js';
 
+/** The consolidator on the configured stores, its tables migrated: what one-shot runs, the demo and the benchmarks use. */
+export async function openConsolidator(config: Config, adapters: Adapters, logger: Logger, registry = new Registry()): Promise<Consolidator> {
+  const rollups = await adapters.rollupStore();
+  await rollups.migrate();
+  return new Consolidator(
+    await adapters.eventStore(),
+    rollups,
+    systemClock,
+    { timeZone: config.reportTimeZone, weekStart: config.weekStart, lateArrivalWindowMs: config.lateArrivalWindowMs },
+    logger,
+    registry,
+  );
+}
+
 /**
  * `page-stats consolidate`: one run, then exit — non-zero on failure, as a Kubernetes CronJob
  * expects, so the job is retried and the next run repairs the window.
@@ -19,16 +33,7 @@ export async function runConsolidateOnce(
   const running = adapters.usesEmbedded ? findRunningServer(config.dataDir) : undefined;
   if (running !== undefined) return await consolidateThrough(running, range);
   try {
-    const rollups = await adapters.rollupStore();
-    await rollups.migrate();
-    const consolidator = new Consolidator(
-      await adapters.eventStore(),
-      rollups,
-      systemClock,
-      { timeZone: config.reportTimeZone, weekStart: config.weekStart, lateArrivalWindowMs: config.lateArrivalWindowMs },
-      logger,
-      new Registry(),
-    );
+    const consolidator = await openConsolidator(config, adapters, logger);
     const result = await consolidator.run(range);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
