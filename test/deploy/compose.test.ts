@@ -4,22 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/runtime/config.js';
+import { appEnvNames, CLI_COMMANDS } from './app-contract.js';
 
 // docker-compose.yml, the Dockerfile and .dockerignore, checked without a container engine.
 
 type Obj = Record<string, any>;
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI_COMMANDS = ['start', 'ingest', 'processing', 'consolidate', 'migrate'];
-
-/** Every variable the app reads: the keys of the zod EnvSchema in src/runtime/config.ts. */
-function appEnvNames(): Set<string> {
-  const source = readFileSync(join(ROOT, 'src', 'runtime', 'config.ts'), 'utf8');
-  const start = source.indexOf('const EnvSchema = z.object({');
-  const end = source.indexOf('\n});', start);
-  if (start < 0 || end < 0) throw new Error('EnvSchema = z.object({ … }) not found in src/runtime/config.ts');
-  return new Set([...source.slice(start, end).matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!));
-}
 
 /** Compose's ${VAR}, ${VAR:-default} and ${VAR:?error}, with the values an operator would set. */
 function interpolate(value: string, operator: Record<string, string>): string {

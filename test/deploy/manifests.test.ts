@@ -18,6 +18,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/runtime/config.js';
+import { appEnvNames, CLI_COMMANDS } from './app-contract.js';
 
 // The Kubernetes manifests (deploy/k8s) checked without a cluster: rendered with kustomize,
 // validated against the Kubernetes schemas, and held to what the app reads and serves.
@@ -29,17 +30,7 @@ const BASE = join(ROOT, 'deploy', 'k8s', 'base');
 const KIND = join(ROOT, 'deploy', 'k8s', 'overlays', 'kind');
 const NAMESPACE = 'page-stats';
 
-/** Every variable the app reads: the keys of the zod EnvSchema in src/runtime/config.ts. */
-function appEnvNames(): Set<string> {
-  const source = readFileSync(join(ROOT, 'src', 'runtime', 'config.ts'), 'utf8');
-  const start = source.indexOf('const EnvSchema = z.object({');
-  const end = source.indexOf('\n});', start);
-  if (start < 0 || end < 0) throw new Error('EnvSchema = z.object({ … }) not found in src/runtime/config.ts');
-  return new Set([...source.slice(start, end).matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!));
-}
-
 /** The CLI's commands a deployment may run, each checked against src/runtime/cli.ts. */
-const CLI_COMMANDS = ['start', 'ingest', 'processing', 'consolidate', 'migrate'];
 
 /** The ${NAME}s ui/nginx.conf is templated with. */
 function nginxTemplateVariables(): string[] {
