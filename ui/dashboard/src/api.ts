@@ -1,6 +1,12 @@
-// Client for the page-stats admin API (same origin, session cookie).
+// Client for the page-stats admin API (same origin, session cookie). The dashboard reads only the
+// stats endpoints, whose answers are sized by what it shows, never by the number of pages.
 
 export type Granularity = 'daily' | 'weekly' | 'monthly';
+export type Interval = 'day' | 'week' | 'month';
+export type BreakdownBy = 'page' | 'region';
+
+export const INTERVAL_OF: Record<Granularity, Interval> = { daily: 'day', weekly: 'week', monthly: 'month' };
+export const GRANULARITY_OF: Record<Interval, Granularity> = { day: 'daily', week: 'weekly', month: 'monthly' };
 
 export interface Session {
   authenticated: true;
@@ -8,39 +14,54 @@ export interface Session {
   weekStart: number;
 }
 
-export interface AggregatedRow {
+export interface SummaryResponse {
+  startTime: string;
+  endTime: string;
+  timezone: string;
+  views: number;
+  previous: { startTime: string; endTime: string; views: number };
+  pages: number;
+  regions: number;
+  botHits: number;
+}
+
+export interface TimeseriesPoint {
   periodStart: string;
-  region: string;
-  pageName: string;
   views: number;
 }
 
-export interface AggregatedResponse {
-  granularity: Granularity;
+export interface TimeseriesResponse {
+  interval: Interval;
   timezone: string;
   startTime: string;
   endTime: string;
-  rows: AggregatedRow[];
+  points: TimeseriesPoint[];
 }
 
-export interface BotsResponse {
-  timezone: string;
-  total: number;
-  rows: { periodStart: string; hits: number }[];
-}
-
-export interface RealtimeRow {
-  minuteStart: string;
-  region: string;
-  pageName: string;
+export interface BreakdownRow {
+  key: string;
   views: number;
+}
+
+export interface BreakdownResponse {
+  by: BreakdownBy;
+  startTime: string;
+  endTime: string;
+  /** Views of every key that matches the filters and the search. */
+  total: number;
+  /** Number of keys that match. */
+  distinct: number;
+  rows: BreakdownRow[];
+  /** total minus the views of `rows`. */
+  others: number;
 }
 
 export interface RealtimeResponse {
   minutes: number;
   since: string;
   total: number;
-  rows: RealtimeRow[];
+  perMinute: { minuteStart: string; views: number }[];
+  topPages: BreakdownRow[];
 }
 
 export interface RegionsResponse {
@@ -91,34 +112,53 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
 
 export const getJson = <T>(path: string): Promise<T> => request<T>(path);
 
+/**
+ * Calendar days, both inclusive, as YYYY-MM-DD. The server counts them as whole days of its
+ * report time zone (a bare-date endTime includes that day), so the days asked for are exactly
+ * the days on screen, whatever the browser's own zone.
+ */
 export interface RangeQuery {
-  start: Date;
-  end: Date;
-  region?: string;
-  pageName?: string;
+  from: string;
+  to: string;
+  region?: string | undefined;
+  pageName?: string | undefined;
 }
 
-function query(params: Record<string, string | undefined>): string {
+function query(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
   return search.toString();
 }
 
-export const aggregatedUrl = (granularity: Granularity, q: RangeQuery): string =>
-  `/aggregated-data/region-${granularity}?` +
-  query({
-    region: q.region,
-    pageName: q.pageName,
-    startTime: q.start.toISOString(),
-    endTime: q.end.toISOString(),
-  });
+const rangeParams = (q: RangeQuery) => ({ startTime: q.from, endTime: q.to, region: q.region, pageName: q.pageName });
 
-export const botsUrl = (q: RangeQuery): string =>
-  `/aggregated-data/bots?${query({ startTime: q.start.toISOString(), endTime: q.end.toISOString() })}`;
+export const summaryUrl = (q: RangeQuery): string => `/aggregated-data/summary?${query(rangeParams(q))}`;
+
+export const timeseriesUrl = (granularity: Granularity, q: RangeQuery): string =>
+  `/aggregated-data/timeseries?${query({ interval: INTERVAL_OF[granularity], ...rangeParams(q) })}`;
+
+export interface BreakdownPage {
+  search?: string | undefined;
+  limit?: number;
+  offset?: number;
+}
+
+export const breakdownUrl = (by: BreakdownBy, q: RangeQuery, page: BreakdownPage = {}): string =>
+  `/aggregated-data/breakdown?${query({
+    by,
+    ...rangeParams(q),
+    search: page.search,
+    limit: page.limit,
+    offset: page.offset ? page.offset : undefined,
+  })}`;
+
+/** Every matching row as CSV, streamed by the server (no limit). */
+export const breakdownCsvUrl = (by: BreakdownBy, q: RangeQuery, search?: string): string =>
+  `/aggregated-data/breakdown?${query({ by, ...rangeParams(q), search, format: 'csv' })}`;
 
 export const regionsUrl = '/aggregated-data/regions';
 
-export const realtimeUrl = (minutes: number): string => `/aggregated-data/realtime?minutes=${minutes}`;
+export const realtimeUrl = (minutes: number): string => `/aggregated-data/realtime?minutes=${minutes}&rows=false`;
 
 /** Resolves to null when there is no valid session. */
 export async function getSession(): Promise<Session | null> {

@@ -63,6 +63,30 @@ export function formatRange(range: DateRange): string {
   return dayFormat.formatRange(range.start, last);
 }
 
+const zonedDayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * "1 Oct 2026 – 31 Oct 2026" for the instants [start, end) the server echoes, as days of its
+ * report time zone (the browser's own zone could put the edges on other dates).
+ */
+export function formatZonedRange(startIso: string, endIso: string, timeZone: string): string {
+  const start = Date.parse(startIso);
+  const last = Date.parse(endIso) - 1;
+  if (!Number.isFinite(start) || !Number.isFinite(last)) return '';
+  let format = zonedDayFormats.get(timeZone);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', year: 'numeric' };
+    try {
+      format = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, { ...options, timeZone: 'UTC' });
+    }
+    zonedDayFormats.set(timeZone, format);
+  }
+  const first = format.format(start);
+  return last <= start || format.format(last) === first ? first : format.formatRange(start, last);
+}
+
 const periodFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Label of a period that starts at `ms`, in the server's report time zone. */

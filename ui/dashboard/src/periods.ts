@@ -1,5 +1,5 @@
 // Periods as the server counts them: days, weeks and months in its report time zone (which may
-// differ from the browser's). Used to lay out every period of the chart, including empty ones.
+// differ from the browser's). Used to tell whether a chart bar covers its whole period.
 import type { Granularity } from './api';
 
 interface CivilDate {
@@ -66,31 +66,16 @@ function validTimeZone(timeZone: string): string {
 }
 
 /**
- * Start instants (ms) of every period of `granularity` that overlaps [start, end), matching the
- * API's `periodStart`. weekStart: 0 = Sunday, 1 = Monday, … (7 is read as Sunday too).
+ * End (exclusive) of the period of `granularity` that starts at the instant `start`, in
+ * `timeZone`: the next midnight, the midnight a week later, or the first of the next month.
+ * Counted on the calendar, so a day across a DST switch is 23 or 25 hours long.
  */
-export function periodStarts(
-  granularity: Granularity,
-  timeZoneName: string,
-  weekStart: number,
-  start: Date,
-  end: Date,
-  limit = 5000,
-): number[] {
+export function periodEnd(granularity: Granularity, timeZoneName: string, start: number): number {
   const timeZone = validTimeZone(timeZoneName);
-  let date = civilDate(timeZone, start.getTime());
-  if (granularity === 'weekly') {
-    const weekday = new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
-    date = shift(date, -((weekday - (weekStart % 7) + 7) % 7));
-  } else if (granularity === 'monthly') {
-    date = { ...date, day: 1 };
-  }
-  const starts: number[] = [];
-  for (let t = midnight(timeZone, date); t < end.getTime() && starts.length < limit; t = midnight(timeZone, date)) {
-    starts.push(t);
-    date = granularity === 'daily' ? shift(date, 1) : granularity === 'weekly' ? shift(date, 7) : shift(date, 0, 1);
-  }
-  return starts;
+  const date = civilDate(timeZone, start);
+  const next =
+    granularity === 'daily' ? shift(date, 1) : granularity === 'weekly' ? shift(date, 7) : shift({ ...date, day: 1 }, 0, 1);
+  return midnight(timeZone, next);
 }
 
 export const browserTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;

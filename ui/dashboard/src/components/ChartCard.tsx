@@ -1,20 +1,18 @@
 // The "views over time" card: chart, its CSV export, and the loading, empty and error states.
 import { useMemo } from 'preact/hooks';
-import { totalViews, viewSeries } from '../aggregate';
-import type { AggregatedResponse, Granularity } from '../api';
+import type { Granularity, TimeseriesResponse } from '../api';
 import { csvFilename, downloadCsv, toCsv } from '../csv';
 import { formatCount, formatPeriod, formatTick } from '../format';
-import { periodStarts } from '../periods';
+import { seriesOf, seriesRows } from '../series';
 import { EmptyState, ErrorState } from './States';
 import { ViewsChart } from './ViewsChart';
 
 interface Props {
-  /** The chart's own response; may still be the previous one while the next loads. */
-  data: AggregatedResponse | undefined;
+  /** The timeseries answer; may still be the previous one while the next loads. */
+  data: TimeseriesResponse | undefined;
   /** Granularity asked for, used for the heading until its answer arrives. */
   granularity: Granularity;
-  weekStart: number;
-  /** Views in the chosen days (daily rows); undefined while unknown. */
+  /** Views in the chosen days (from the summary); undefined while unknown. */
   total: number | undefined;
   error: unknown;
   onRetry: () => void;
@@ -29,24 +27,15 @@ const PERIOD_NOUN: Record<Granularity, string> = { daily: 'day', weekly: 'week',
 export function ChartCard(props: Props) {
   const { data, total, error, rangeText } = props;
 
-  // Laid out from the response's own granularity and range, so a stale answer never lands on
-  // the new periods while the next one loads.
-  const series = useMemo(() => {
-    if (!data) return undefined;
-    const { granularity, timezone: timeZone } = data;
-    const periods = periodStarts(granularity, timeZone, props.weekStart, new Date(data.startTime), new Date(data.endTime));
-    return { granularity, timeZone, total: totalViews(data.rows), ...viewSeries(data.rows, periods) };
-  }, [data, props.weekStart]);
+  // Laid out from the answer's own interval, so a stale answer never takes the new heading.
+  const series = useMemo(() => (data ? seriesOf(data) : undefined), [data]);
 
   const granularity = series?.granularity ?? props.granularity;
   const noun = PERIOD_NOUN[granularity];
 
   const exportCsv = () =>
     series &&
-    downloadCsv(
-      csvFilename(`views-${series.granularity}`, props.fromDate, props.toDate),
-      toCsv(['periodStart', 'views'], series.x.map((t, i) => [new Date(t).toISOString(), series.views[i] ?? 0])),
-    );
+    downloadCsv(csvFilename(`views-${series.granularity}`, props.fromDate, props.toDate), toCsv(['periodStart', 'views'], seriesRows(series)));
 
   let body;
   if (error) {
@@ -82,11 +71,9 @@ export function ChartCard(props: Props) {
           idleLabel={span}
           total={series.total}
         />
-        {/* Weeks and months are charted whole, so the edge bars can hold days outside the range. */}
-        {series.granularity !== 'daily' && series.total !== total && (
-          <p class="chart-note muted small">
-            Whole {noun}s are shown, so the first and last bars can include days outside {rangeText}. The totals
-            above count only those days.
+        {series.clipped && (
+          <p class="chart-note muted small" data-testid="chart-note">
+            The first or last {noun} reaches outside {rangeText}; its bar counts only the days inside.
           </p>
         )}
       </>

@@ -1,18 +1,23 @@
 // The signed-in dashboard: reads filters from the URL, loads the numbers and lays out the panels.
+// Every request is answered by the server's stats endpoints, sized by what is on screen (a
+// summary, one point per period, ten rows per table), never by the number of pages or regions.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { breakdown, totalViews } from '../aggregate';
 import {
-  aggregatedUrl,
-  botsUrl,
+  breakdownUrl,
   isUnauthorized,
   regionsUrl,
-  type AggregatedResponse,
-  type BotsResponse,
+  summaryUrl,
+  timeseriesUrl,
+  type BreakdownResponse,
+  type RangeQuery,
   type RegionsResponse,
   type Session,
+  type SummaryResponse,
+  type TimeseriesResponse,
 } from '../api';
-import { csvFilename, downloadCsv, toCsv } from '../csv';
-import { formatCount, formatRange, regionName } from '../format';
+import { FIRST_ROWS } from '../breakdown-rows';
+import { csvFilename } from '../csv';
+import { formatCount, formatRange, formatZonedRange, regionName } from '../format';
 import { browserTimeZone } from '../periods';
 import { lastDay, presetLabel, previousRange, toIsoDate } from '../ranges';
 import { parseFilters, pushFilters, rangeOf, type Filters as FilterState } from '../url-state';
@@ -56,48 +61,40 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
 
   // reloadKey is a dependency on purpose: "Try again" also moves "today" forward.
   const range = useMemo(() => rangeOf(filters, new Date()), [filters, reloadKey]);
-  const previous = useMemo(() => previousRange(range), [range]);
-  const query = { start: range.start, end: range.end, region: filters.region, pageName: filters.page };
+  const fromDate = toIsoDate(range.start);
+  const toDate = toIsoDate(lastDay(range));
+  const query: RangeQuery = useMemo(
+    () => ({ from: fromDate, to: toDate, region: filters.region, pageName: filters.page }),
+    [fromDate, toDate, filters.region, filters.page],
+  );
 
-  // Totals and tables come from daily rows so they cover exactly the chosen days whatever the
-  // chart's interval; with a daily chart both requests share one URL and one fetch.
-  const current = useJson<AggregatedResponse>(aggregatedUrl('daily', query), reloadKey);
-  const chart = useJson<AggregatedResponse>(aggregatedUrl(filters.granularity, query), reloadKey);
-  const before = useJson<AggregatedResponse>(aggregatedUrl('daily', { ...query, ...previous }), reloadKey);
-  const bots = useJson<BotsResponse>(botsUrl(query), reloadKey);
+  const summary = useJson<SummaryResponse>(summaryUrl(query), reloadKey);
+  const chart = useJson<TimeseriesResponse>(timeseriesUrl(filters.granularity, query), reloadKey);
+  const topPages = useJson<BreakdownResponse>(breakdownUrl('page', query, { limit: FIRST_ROWS }), reloadKey);
+  const topRegions = useJson<BreakdownResponse>(breakdownUrl('region', query, { limit: FIRST_ROWS }), reloadKey);
   const regions = useJson<RegionsResponse>(regionsUrl, reloadKey);
 
-  const expired = [current, chart, before, bots, regions].some((s) => isUnauthorized(s.error));
+  const expired = [summary, chart, topPages, topRegions, regions].some((s) => isUnauthorized(s.error));
   useEffect(() => {
     if (expired) onSessionExpired();
   }, [expired, onSessionExpired]);
 
-  const error = current.error ?? chart.error;
-  const loading = current.loading || chart.loading;
-  const rows = error ? undefined : current.data?.rows;
-  const total = useMemo(() => rows && totalViews(rows), [rows]);
-  const pages = useMemo(() => (rows ? breakdown(rows, 'pageName') : []), [rows]);
-  const regionEntries = useMemo(() => (rows ? breakdown(rows, 'region') : []), [rows]);
-  const previousRows = before.error ? undefined : before.data?.rows;
-  const previousTotal = useMemo(() => previousRows && totalViews(previousRows), [previousRows]);
-  const timeZone = current.data?.timezone ?? session.timezone;
+  const error = summary.error ?? chart.error;
+  const loading = summary.loading || chart.loading;
+  const numbers = error ? undefined : summary.data;
+  const total = numbers?.views;
+  const timeZone = summary.data?.timezone ?? session.timezone;
 
   const rangeText = formatRange(range);
-  const fromDate = toIsoDate(range.start);
-  const toDate = toIsoDate(lastDay(range));
+  // The server echoes the days it compared with; until it answers, the same count of days before.
+  const previousText = numbers
+    ? formatZonedRange(numbers.previous.startTime, numbers.previous.endTime, numbers.timezone)
+    : formatRange(previousRange(range));
   const filtered = Boolean(filters.region || filters.page);
 
   useEffect(() => {
     document.title = `${presetLabel(filters.preset)} · page-stats`;
   }, [filters.preset]);
-
-  const exportPages = () =>
-    downloadCsv(csvFilename('pages', fromDate, toDate), toCsv(['page', 'views'], pages.map((e) => [e.key, e.views])));
-  const exportRegions = () =>
-    downloadCsv(
-      csvFilename('regions', fromDate, toDate),
-      toCsv(['region', 'name', 'views'], regionEntries.map((e) => [e.key, regionName(e.key), e.views])),
-    );
 
   let status = '';
   if (loading) status = 'Loading page views…';
@@ -144,18 +141,17 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
         </p>
         <Summary
           total={total}
-          previousTotal={previousTotal}
-          previousRange={previous}
-          pageCount={rows ? pages.length : undefined}
-          topPage={pages[0]?.key}
-          botHits={bots.error ? undefined : bots.data?.total}
-          regionFiltered={Boolean(filters.region)}
+          previousTotal={numbers?.previous.views}
+          previousRange={previousText}
+          pageCount={numbers?.pages}
+          topPage={topPages.error ? undefined : topPages.data?.rows[0]?.key}
+          botHits={numbers?.botHits}
+          filtered={filtered}
         />
         <div class={`grid-main${loading ? ' is-loading' : ''}`}>
           <ChartCard
             data={chart.data}
             granularity={filters.granularity}
-            weekStart={session.weekStart}
             total={total}
             error={expired ? undefined : error}
             onRetry={retry}
@@ -169,27 +165,39 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
         {total ? (
           <div class={`grid-tables${loading ? ' is-loading' : ''}`}>
             <BreakdownTable
+              by="page"
               title="Pages"
               caption={`Views per page, ${rangeText}, most viewed first. Select a page to show only its views.`}
               keyHeader="Page"
-              entries={pages}
+              searchPlaceholder="Search pages"
+              query={query}
+              top={topPages}
+              allViews={total}
+              reloadKey={reloadKey}
+              onSessionExpired={onSessionExpired}
               rowKeyAttribute="data-page"
               testId="pages-table"
               exportTestId="csv-export"
-              onExport={exportPages}
+              csvFilename={csvFilename('pages', fromDate, toDate)}
               renderKey={(key) => key}
               onSelect={filters.page ? undefined : (page) => update({ page })}
               selectLabel={(key) => `Show only ${key}`}
             />
             <BreakdownTable
+              by="region"
               title="Regions"
               caption={`Views per region, ${rangeText}, most viewed first. Select a region to show only its views.`}
               keyHeader="Region"
-              entries={regionEntries}
+              searchPlaceholder="Search region codes (DE, US-CA)"
+              query={query}
+              top={topRegions}
+              allViews={total}
+              reloadKey={reloadKey}
+              onSessionExpired={onSessionExpired}
               rowKeyAttribute="data-region"
               testId="regions-table"
               exportTestId="csv-export-regions"
-              onExport={exportRegions}
+              csvFilename={csvFilename('regions', fromDate, toDate)}
               renderKey={(key) => (
                 <>
                   {regionName(key)}

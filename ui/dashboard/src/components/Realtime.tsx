@@ -11,23 +11,6 @@ interface Props {
   onSessionExpired: () => void;
 }
 
-function perMinute(data: RealtimeResponse): number[] {
-  const since = Date.parse(data.since);
-  const counts = new Array<number>(data.minutes > 0 ? data.minutes : MINUTES).fill(0);
-  for (const row of data.rows) {
-    const index = Math.floor((Date.parse(row.minuteStart) - since) / 60_000);
-    const slot = Math.min(Math.max(index, 0), counts.length - 1);
-    counts[slot] = (counts[slot] ?? 0) + row.views;
-  }
-  return counts;
-}
-
-function topPages(data: RealtimeResponse): [string, number][] {
-  const views = new Map<string, number>();
-  for (const row of data.rows) views.set(row.pageName, (views.get(row.pageName) ?? 0) + row.views);
-  return [...views].sort((a, b) => b[1] - a[1]).slice(0, TOP_PAGES);
-}
-
 export function Realtime({ onSessionExpired }: Props) {
   const [data, setData] = useState<RealtimeResponse>();
   const [updatedAt, setUpdatedAt] = useState<number>();
@@ -61,9 +44,10 @@ export function Realtime({ onSessionExpired }: Props) {
     };
   }, [onSessionExpired]);
 
-  const minutes = data ? perMinute(data) : [];
+  // The server counts every minute of the window, empty ones included, and ranks the pages.
+  const minutes = data?.perMinute.map((minute) => minute.views) ?? [];
   const peak = Math.max(1, ...minutes);
-  const pages = data ? topPages(data) : [];
+  const pages = data?.topPages.slice(0, TOP_PAGES) ?? [];
 
   return (
     <section class="card realtime" aria-labelledby="realtime-heading">
@@ -80,13 +64,13 @@ export function Realtime({ onSessionExpired }: Props) {
       {/* Every processed view of the window, whether or not a roll-up has counted it yet. */}
       <p class="stat-note">views, all regions, as they arrive</p>
       {failed && <p class="form-error">Could not refresh the live numbers; retrying every 30 seconds.</p>}
-      <div class="minute-bars" aria-hidden="true">
+      <div class="minute-bars" aria-hidden="true" data-testid="realtime-minutes" data-values={minutes.join(',')}>
         {minutes.map((count, i) => (
           <span key={i} style={{ height: `${Math.max(count > 0 ? 6 : 2, (count / peak) * 100)}%` }} class={count > 0 ? 'on' : ''} />
         ))}
       </div>
       {pages.length > 0 && (
-        <table class="breakdown compact">
+        <table class="breakdown compact" data-testid="realtime-pages">
           <caption class="sr-only">Top pages in the last {MINUTES} minutes</caption>
           <thead>
             <tr>
@@ -97,12 +81,14 @@ export function Realtime({ onSessionExpired }: Props) {
             </tr>
           </thead>
           <tbody>
-            {pages.map(([page, views]) => (
-              <tr key={page}>
+            {pages.map(({ key, views }) => (
+              <tr key={key} data-page={key}>
                 <th scope="row" class="key">
-                  <span class="key-text">{page}</span>
+                  <span class="key-text">{key}</span>
                 </th>
-                <td class="num">{formatCount(views)}</td>
+                <td class="num" data-views={views}>
+                  {formatCount(views)}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,15 +1,16 @@
 // Headline numbers: views with the change against the previous period, pages, bot hits.
-import { formatCount, formatChange, formatRange, percentChange } from '../format';
-import type { DateRange } from '../ranges';
+import { formatCount, formatChange, percentChange } from '../format';
 
 interface Props {
   total: number | undefined;
   previousTotal: number | undefined;
-  previousRange: DateRange;
+  /** The days before, as text ("1 Oct 2026 – 31 Oct 2026"). */
+  previousRange: string;
   pageCount: number | undefined;
   topPage: string | undefined;
   botHits: number | undefined;
-  regionFiltered: boolean;
+  /** A region or page filter is on (bot hits are counted for the whole site). */
+  filtered: boolean;
 }
 
 const dash = '—';
@@ -38,7 +39,7 @@ function Change({ total, previousTotal }: { total: number | undefined; previousT
 }
 
 export function Summary(props: Props) {
-  const { total, previousTotal, previousRange, pageCount, topPage, botHits, regionFiltered } = props;
+  const { total, previousTotal, previousRange, pageCount, topPage, botHits, filtered } = props;
   return (
     <section class="summary" aria-label="Summary">
       <div class="stat stat-main">
@@ -48,13 +49,15 @@ export function Summary(props: Props) {
         </p>
         <p class="stat-note">
           <Change total={total} previousTotal={previousTotal} /> vs{' '}
-          {previousTotal === undefined ? dash : formatCount(previousTotal)} in {formatRange(previousRange)}
+          {previousTotal === undefined ? dash : formatCount(previousTotal)} in {previousRange}
         </p>
       </div>
       <div class="stat">
         <h2 class="stat-label">Pages viewed</h2>
-        <p class="stat-value">{pageCount === undefined ? dash : formatCount(pageCount)}</p>
-        <p class="stat-note truncate" title={topPage}>
+        <p class="stat-value" data-testid="page-count" data-value={pageCount ?? ''}>
+          {pageCount === undefined ? dash : formatCount(pageCount)}
+        </p>
+        <p class="stat-note truncate" title={topPage} data-testid="top-page" data-value={topPage ?? ''}>
           {topPage ? (
             <>
               Top: <span class="mono">{topPage}</span>
@@ -69,7 +72,7 @@ export function Summary(props: Props) {
         <p class="stat-value" data-testid="bot-hits" data-value={botHits ?? ''}>
           {botHits === undefined ? dash : formatCount(botHits)}
         </p>
-        <p class="stat-note">Not counted as views{regionFiltered ? ' · all regions' : ''}</p>
+        <p class="stat-note">Not counted as views{filtered ? ' · all regions and pages' : ''}</p>
       </div>
     </section>
   );

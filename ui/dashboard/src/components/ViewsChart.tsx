@@ -1,12 +1,12 @@
 // Views over time as a uPlot bar chart, sized to its container and labelled in the report time zone.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import type { Series } from '../aggregate';
 import type { Granularity } from '../api';
+import type { Series } from '../series';
 import { formatCompact, formatCount, formatPeriod, formatTick } from '../format';
 
 interface Props {
-  series: Series;
+  series: Pick<Series, 'x' | 'views'>;
   granularity: Granularity;
   timeZone: string;
   /** Text alternative for screen readers. */
