@@ -146,25 +146,40 @@ export async function signIn(page: Page, appUrl: string, password: string, path 
 /** What the dashboard shows, read from its test ids and data attributes. */
 export interface DashboardReading {
   total: number | null;
+  /** Distinct pages in the summary, and the top page under it. */
+  pageCount: number | null;
+  topPage: string | null;
+  /** The rows a table shows, its count of keys ("24 pages") and its "Others" line (null: none). */
   pages: [string, number][];
+  pagesCount: number | null;
+  pagesOthers: number | null;
   regions: [string, number][];
+  regionsCount: number | null;
+  regionsOthers: number | null;
   chart: { granularity: string; starts: string[]; values: number[] } | null;
 }
 
 export async function readDashboard(page: Page): Promise<DashboardReading> {
   return await page.evaluate(() => {
     const number = (value: string | null | undefined) => (value ? Number(value) : null);
+    const byTestId = (testId: string) => document.querySelector(`[data-testid="${testId}"]`);
     const rows = (testId: string, key: string): [string, number][] =>
       [...document.querySelectorAll(`[data-testid="${testId}"] tbody tr`)].map((tr) => [
         tr.getAttribute(key) ?? '',
         Number(tr.querySelector('td[data-views]')?.getAttribute('data-views')),
       ]);
-    const chart = document.querySelector('[data-testid="chart"]');
+    const chart = byTestId('chart');
     const list = (name: string) => (chart?.getAttribute(name) ?? '').split(',').filter((v) => v !== '');
     return {
-      total: number(document.querySelector('[data-testid="total-views"]')?.getAttribute('data-value')),
+      total: number(byTestId('total-views')?.getAttribute('data-value')),
+      pageCount: number(byTestId('page-count')?.getAttribute('data-value')),
+      topPage: byTestId('top-page')?.getAttribute('data-value') || null,
       pages: rows('pages-table', 'data-page'),
+      pagesCount: number(byTestId('pages-table-count')?.getAttribute('data-value')),
+      pagesOthers: number(byTestId('pages-table-others')?.getAttribute('data-views')),
       regions: rows('regions-table', 'data-region'),
+      regionsCount: number(byTestId('regions-table-count')?.getAttribute('data-value')),
+      regionsOthers: number(byTestId('regions-table-others')?.getAttribute('data-views')),
       chart: chart && {
         granularity: chart.getAttribute('data-granularity') ?? '',
         starts: list('data-period-starts'),
@@ -172,6 +187,33 @@ export async function readDashboard(page: Page): Promise<DashboardReading> {
       },
     };
   });
+}
+
+/**
+ * The dashboard's traffic to the admin API: every request path and query, and the bytes of the
+ * answers. Bodies are read as responses arrive; `settled()` waits for the reads still running.
+ */
+export function watchApiTraffic(context: BrowserContext): { urls: string[]; bytes: () => number; settled: () => Promise<void> } {
+  const urls: string[] = [];
+  const reads: Promise<void>[] = [];
+  let bytes = 0;
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/aggregated-data/')) urls.push(url.pathname + url.search);
+  });
+  context.on('response', (response) => {
+    if (!new URL(response.url()).pathname.startsWith('/aggregated-data/')) return;
+    reads.push(
+      response.body().then(
+        (body) => {
+          bytes += body.length;
+        },
+        // A download (CSV export) hands its body to the file, not to the page.
+        () => undefined,
+      ),
+    );
+  });
+  return { urls, bytes: () => bytes, settled: async () => void (await Promise.all(reads)) };
 }
 
 /** Minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF), dropping the UTF-8 BOM. */
@@ -248,29 +290,77 @@ export function periodsOverlapping(granularity: Granularity, range: Range): Rang
   return periods;
 }
 
-/** Views per key, most first, ties in code-point order (as the dashboard sorts). */
-function ranked(events: readonly SentEvent[], key: 'pageName' | 'region'): [string, number][] {
+/** Views per key, most first, ties in code-point order (as the server sorts). */
+export function ranked(events: readonly SentEvent[], key: 'pageName' | 'region'): [string, number][] {
   const counts = new Map<string, number>();
   for (const e of events) counts.set(e[key], (counts.get(e[key]) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
+/** The tables' first rows, and how many each "Show more" adds (as the dashboard pages them). */
+export const FIRST_ROWS = 10;
+export const MORE_ROWS = 50;
+
+export interface Shown {
+  region?: string;
+  page?: string;
+  /** Rows the pages/regions table shows (after "Show more"); FIRST_ROWS unless given. */
+  pageRows?: number;
+  regionRows?: number;
+  /** Text typed into the table's search box (case-insensitive substring of the key). */
+  pageSearch?: string;
+  regionSearch?: string;
+}
+
+const contains = (key: string, search: string | undefined) => search === undefined || key.toLowerCase().includes(search.toLowerCase());
+
+/** What a table must show: its first `rows` rows, the number of matching keys and the rest's views. */
+function table(events: readonly SentEvent[], key: 'pageName' | 'region', rows: number, search: string | undefined) {
+  const all = ranked(events, key).filter(([k]) => contains(k, search));
+  const shown = all.slice(0, rows);
+  const others = all.reduce((n, [, views]) => n + views, 0) - shown.reduce((n, [, views]) => n + views, 0);
+  return { rows: shown, count: all.length, others: others > 0 ? others : null };
+}
+
 /**
  * What the dashboard must show for these filters. Totals and tables count the chosen days; the
- * chart has one bar per period overlapping them, and a week or month bar counts the whole period.
+ * chart has one bar per period overlapping them, and a week or month cut by the range counts only
+ * its days inside the range (so the bars add up to the total).
  */
-export function expectedDashboard(events: readonly SentEvent[], granularity: Granularity, range: Range, region?: string): DashboardReading {
-  const mine = events.filter((e) => region === undefined || e.region === region);
+export function expectedDashboard(events: readonly SentEvent[], granularity: Granularity, range: Range, shown: Shown = {}): DashboardReading {
+  const mine = events.filter((e) => (shown.region === undefined || e.region === shown.region) && (shown.page === undefined || e.pageName === shown.page));
   const inRange = mine.filter((e) => e.timestamp >= range.start && e.timestamp < range.end);
   const periods = periodsOverlapping(granularity, range);
+  const pages = table(inRange, 'pageName', shown.pageRows ?? FIRST_ROWS, shown.pageSearch);
+  const regions = table(inRange, 'region', shown.regionRows ?? FIRST_ROWS, shown.regionSearch);
+  const all = ranked(inRange, 'pageName');
+  // The dashboard leaves the tables out when the range has no views.
+  const tables = inRange.length > 0;
   return {
     total: inRange.length,
-    pages: ranked(inRange, 'pageName'),
-    regions: ranked(inRange, 'region'),
+    pageCount: all.length,
+    topPage: all[0]?.[0] ?? null,
+    pages: tables ? pages.rows : [],
+    pagesCount: tables ? pages.count : null,
+    pagesOthers: tables ? pages.others : null,
+    regions: tables ? regions.rows : [],
+    regionsCount: tables ? regions.count : null,
+    regionsOthers: tables ? regions.others : null,
     chart: {
       granularity,
       starts: periods.map((p) => new Date(p.start).toISOString()),
-      values: periods.map((p) => mine.filter((e) => e.timestamp >= p.start && e.timestamp < p.end).length),
+      values: periods.map((p) => {
+        const from = Math.max(p.start, range.start);
+        const to = Math.min(p.end, range.end);
+        return mine.filter((e) => e.timestamp >= from && e.timestamp < to).length;
+      }),
     },
   };
+}
+
+/** Every row of a table's CSV export: all matching keys, not only the rows on screen. */
+export function expectedCsv(events: readonly SentEvent[], key: 'pageName' | 'region', range: Range, search?: string): string[][] {
+  const inRange = events.filter((e) => e.timestamp >= range.start && e.timestamp < range.end);
+  const rows = ranked(inRange, key).filter(([k]) => contains(k, search));
+  return [[key === 'pageName' ? 'page' : 'region', 'views'], ...rows.map(([k, views]) => [k, String(views)])];
 }

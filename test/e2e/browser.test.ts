@@ -10,19 +10,25 @@ import {
   collectBeacons,
   collectPageErrors,
   DAY_MS,
+  expectedCsv,
   expectedDashboard,
+  FIRST_ROWS,
   isoDate,
   launchChromium,
+  MORE_ROWS,
   newVisitorContext,
   parseCsv,
   presetRange,
+  ranked,
   readDashboard,
   signIn,
   startTestSite,
   utcMidnight,
+  watchApiTraffic,
   type Granularity,
   type Range,
   type SentEvent,
+  type Shown,
   type TestSite,
 } from './browser-helpers.js';
 
@@ -32,22 +38,29 @@ const POLL = { timeout: 20_000, interval: 100 };
 
 const SEED_REGIONS = ['DE', 'US', 'GB'];
 const SEED_PAGES = ['/', '/pricing', '/docs', '/blog/ünïcødé', '/a "quoted",page'];
+/** A long tail of rarely viewed pages, so the pages table has more rows than it shows at first. */
+const TAIL_PAGES = [
+  ...Array.from({ length: 12 }, (_, i) => `/docs/guide-${String(i + 1).padStart(2, '0')}`),
+  ...Array.from({ length: 8 }, (_, i) => `/blog/post-${i + 1}`),
+];
 
 /**
- * Known history: 1 to 40 days ago, three regions, five pages, counts that differ per day, region
- * and page (some zero), so each preset, interval and region filter gives different numbers.
+ * Known history: 1 to 40 days ago, three regions, five busy pages and twenty rare ones, counts
+ * that differ per day, region and page (some zero, many ties among the rare pages), so each
+ * preset, interval and filter gives different numbers.
  */
 function seedEvents(today: number): SentEvent[] {
   const events: SentEvent[] = [];
+  const add = (daysAgo: number, region: string, pageName: string, count: number, spread: number) => {
+    for (let i = 0; i < count; i++) {
+      const timestamp = today - daysAgo * DAY_MS + ((daysAgo + spread + i * 5) % 24) * 3_600_000 + i * 61_000;
+      events.push({ timestamp, region, pageName });
+    }
+  };
   for (let daysAgo = 1; daysAgo <= 40; daysAgo++) {
     SEED_REGIONS.forEach((region, r) => {
-      SEED_PAGES.forEach((pageName, p) => {
-        const count = (daysAgo * 7 + r * 5 + p * 3) % (4 + r);
-        for (let i = 0; i < count; i++) {
-          const timestamp = today - daysAgo * DAY_MS + ((daysAgo + r * 7 + p * 3 + i * 5) % 24) * 3_600_000 + i * 61_000;
-          events.push({ timestamp, region, pageName });
-        }
-      });
+      SEED_PAGES.forEach((pageName, p) => add(daysAgo, region, pageName, (daysAgo * 7 + r * 5 + p * 3) % (4 + r), r * 7 + p * 3));
+      TAIL_PAGES.forEach((pageName, p) => add(daysAgo, region, pageName, (daysAgo + r * 3 + p * 2) % 5 === 0 ? 1 : 0, r + p));
     });
   }
   return events;
@@ -97,10 +110,13 @@ describe('in headless Chromium', () => {
   }
 
   /** Waits until the dashboard shows exactly what the sent events say for these filters. */
-  async function expectDashboard(page: Page, granularity: Granularity, range: Range, region?: string): Promise<void> {
-    const expected = expectedDashboard(sent, granularity, range, region);
+  async function expectDashboard(page: Page, granularity: Granularity, range: Range, shown: Shown = {}): Promise<void> {
+    const expected = expectedDashboard(sent, granularity, range, shown);
     await expect.poll(() => readDashboard(page), POLL).toEqual(expected);
   }
+
+  /** The dashboard reads only the stats endpoints, never the raw rollup rows. */
+  const STATS_API = /^\/aggregated-data\/(summary|timeseries|breakdown|realtime|regions)(\?|$)/;
 
   const preset = (id: '7d' | '30d' | '12m') => presetRange(id, Date.now());
 
@@ -205,6 +221,7 @@ describe('in headless Chromium', () => {
     expect(run.status).toBe(200);
 
     const context = await newVisitorContext(browser);
+    const traffic = watchApiTraffic(context);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     // A wrong password first: a clear message, still signed out.
@@ -241,24 +258,104 @@ describe('in headless Chromium', () => {
     expect((await readDashboard(page)).chart?.values).toHaveLength(7);
 
     await page.getByTestId('region-filter').selectOption('US');
-    await expectDashboard(page, 'daily', preset('7d'), 'US');
+    await expectDashboard(page, 'daily', preset('7d'), { region: 'US' });
     await page.getByTestId('range-preset').selectOption('12m');
-    await expectDashboard(page, 'daily', preset('12m'), 'US');
+    await expectDashboard(page, 'daily', preset('12m'), { region: 'US' });
     await page.getByTestId('granularity-monthly').click();
-    await expectDashboard(page, 'monthly', preset('12m'), 'US');
+    await expectDashboard(page, 'monthly', preset('12m'), { region: 'US' });
     expect((await readDashboard(page)).chart?.values).toHaveLength(12);
 
     await page.getByTestId('region-filter').selectOption('unknown');
-    await expectDashboard(page, 'monthly', preset('12m'), 'unknown');
+    await expectDashboard(page, 'monthly', preset('12m'), { region: 'unknown' });
     await page.getByTestId('region-filter').selectOption('');
     await page.getByTestId('granularity-weekly').click();
     await expectDashboard(page, 'weekly', preset('12m'));
 
     expect(errors).toEqual([]);
     await context.close();
+    // Every state above was drawn from the stats endpoints alone.
+    expect(traffic.urls.length).toBeGreaterThan(0);
+    expect(traffic.urls.filter((url) => !STATS_API.test(url))).toEqual([]);
   });
 
-  it('CSV downloads hold what the tables and the chart show', async () => {
+  it('12 months load in a few requests of a few kilobytes, none of them raw rollup rows', async () => {
+    const context = await newVisitorContext(browser);
+    const traffic = watchApiTraffic(context);
+    const { page, errors } = await openDashboard(context, '/?range=12m');
+    await expectDashboard(page, 'daily', preset('12m'));
+    await expect.poll(() => page.getByTestId('realtime-total').getAttribute('data-value'), POLL).not.toBe('');
+    await page.getByTestId('granularity-monthly').click();
+    await expectDashboard(page, 'monthly', preset('12m'));
+    await traffic.settled();
+
+    // Sized by what is on screen: the summary, one point per day or month, ten rows per table,
+    // the live panel's per-minute counts and the region list, whatever the number of pages.
+    expect(traffic.urls.some((url) => url.startsWith('/aggregated-data/region-'))).toBe(false);
+    expect(traffic.urls.filter((url) => !STATS_API.test(url))).toEqual([]);
+    for (const endpoint of ['summary', 'timeseries', 'breakdown', 'realtime', 'regions']) {
+      expect(traffic.urls.some((url) => url.startsWith(`/aggregated-data/${endpoint}`))).toBe(true);
+    }
+    expect(traffic.urls.filter((url) => url.startsWith('/aggregated-data/breakdown')).every((url) => url.includes(`limit=${FIRST_ROWS}`))).toBe(true);
+    expect(traffic.urls.filter((url) => url.startsWith('/aggregated-data/realtime')).every((url) => url.includes('rows=false'))).toBe(true);
+    expect(traffic.bytes()).toBeGreaterThan(0);
+    expect(traffic.bytes()).toBeLessThan(200_000);
+
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('tables show the top rows; Show more, search and Others follow the server', async () => {
+    const context = await newVisitorContext(browser);
+    const traffic = watchApiTraffic(context);
+    const { page, errors } = await openDashboard(context);
+    const range = preset('30d');
+    const inRange = sent.filter((e) => e.timestamp >= range.start && e.timestamp < range.end);
+    const pageCount = ranked(inRange, 'pageName').length;
+    // The seed makes sure there is more than one table page to show.
+    expect(pageCount).toBeGreaterThan(FIRST_ROWS);
+    expect(pageCount).toBeLessThanOrEqual(FIRST_ROWS + MORE_ROWS);
+
+    await expectDashboard(page, 'daily', range);
+    const first = await readDashboard(page);
+    expect(first.pages).toHaveLength(FIRST_ROWS);
+    expect(first.pagesOthers).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('pages-table-count').textContent(), POLL).toBe(`${pageCount} pages`);
+
+    // Show more: the rest of the pages, so no "Others" line and no more button.
+    await page.getByTestId('pages-table-more').click();
+    await expectDashboard(page, 'daily', range, { pageRows: FIRST_ROWS + MORE_ROWS });
+    expect(await page.getByTestId('pages-table-more').count()).toBe(0);
+    expect(await page.getByTestId('pages-table-others').count()).toBe(0);
+
+    // Search is a case-insensitive substring, answered by the server; it starts over at the top rows.
+    await page.getByTestId('pages-table-search').fill('DOCS');
+    await expectDashboard(page, 'daily', range, { pageSearch: 'DOCS' });
+    const docs = await readDashboard(page);
+    expect(docs.pagesCount).toBeGreaterThan(FIRST_ROWS);
+    expect(docs.pages.every(([key]) => key.includes('docs'))).toBe(true);
+    await page.getByTestId('pages-table-more').click();
+    await expectDashboard(page, 'daily', range, { pageSearch: 'DOCS', pageRows: FIRST_ROWS + MORE_ROWS });
+    await page.getByTestId('pages-table-search').fill('no such page');
+    await expectDashboard(page, 'daily', range, { pageSearch: 'no such page' });
+    await page.getByTestId('pages-table-no-match').waitFor();
+    await page.getByTestId('pages-table-search').fill('');
+    await expectDashboard(page, 'daily', range);
+
+    // Regions: "u" finds US and unknown, not GB or DE.
+    await page.getByTestId('regions-table-search').fill('u');
+    await expectDashboard(page, 'daily', range, { regionSearch: 'u' });
+    expect((await readDashboard(page)).regions.map(([code]) => code).sort()).toEqual(['US', 'unknown']);
+
+    // Selecting a row filters by it; the table of the other key follows.
+    await page.locator('[data-testid="regions-table"] tr[data-region="US"] button').click();
+    await expectDashboard(page, 'daily', range, { region: 'US', regionSearch: 'u' });
+
+    expect(traffic.urls.filter((url) => !STATS_API.test(url))).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('CSV downloads hold every row of the tables (streamed by the server) and what the chart shows', async () => {
     const context = await newVisitorContext(browser, { acceptDownloads: true });
     const { page, errors } = await openDashboard(context);
     const range = preset('30d');
@@ -272,15 +369,22 @@ describe('in headless Chromium', () => {
     };
     const dates = `${isoDate(range.start)}_${isoDate(range.end - DAY_MS)}`;
 
+    // The table shows ten pages; the file holds all of them.
     const pages = await download('csv-export');
-    expect(pages.name).toBe(`page-stats-pages-${dates}.csv`);
-    expect(pages.rows).toEqual([['page', 'views'], ...shown.pages.map(([page, views]) => [page, String(views)])]);
+    expect(pages.name).toMatch(/pages.*\.csv$/);
+    expect(pages.rows).toEqual(expectedCsv(sent, 'pageName', range));
+    expect(pages.rows.length - 1).toBeGreaterThan(shown.pages.length);
+    expect(pages.rows.slice(1, shown.pages.length + 1)).toEqual(shown.pages.map(([key, views]) => [key, String(views)]));
 
     const regions = await download('csv-export-regions');
-    expect(regions.name).toBe(`page-stats-regions-${dates}.csv`);
-    expect(regions.rows[0]).toEqual(['region', 'name', 'views']);
-    expect(regions.rows.slice(1).map(([code, , views]) => [code, views])).toEqual(shown.regions.map(([code, views]) => [code, String(views)]));
-    expect(regions.rows.find(([code]) => code === 'DE')?.[1]).toBe('Germany');
+    expect(regions.name).toMatch(/regions.*\.csv$/);
+    expect(regions.rows).toEqual(expectedCsv(sent, 'region', range));
+
+    // With a search, the file holds the matching rows only.
+    await page.getByTestId('pages-table-search').fill('blog');
+    await expectDashboard(page, 'daily', range, { pageSearch: 'blog' });
+    const blog = await download('csv-export');
+    expect(blog.rows).toEqual(expectedCsv(sent, 'pageName', range, 'blog'));
 
     const chart = await download('csv-export-chart');
     expect(chart.name).toBe(`page-stats-views-daily-${dates}.csv`);
@@ -307,11 +411,11 @@ describe('in headless Chromium', () => {
     await expect.poll(search).toBe('?range=7d&granularity=weekly');
     await page.getByTestId('region-filter').selectOption('DE');
     await expect.poll(search).toBe('?range=7d&granularity=weekly&region=DE');
-    await expectDashboard(page, 'weekly', preset('7d'), 'DE');
+    await expectDashboard(page, 'weekly', preset('7d'), { region: 'DE' });
 
     await page.reload();
     await expectControls('7d', 'weekly', 'DE');
-    await expectDashboard(page, 'weekly', preset('7d'), 'DE');
+    await expectDashboard(page, 'weekly', preset('7d'), { region: 'DE' });
 
     await page.goBack();
     await expect.poll(search).toBe('?range=7d&granularity=weekly');
@@ -328,13 +432,16 @@ describe('in headless Chromium', () => {
     // Selecting a page row filters to that page, in the URL too; Back clears it.
     await page.locator('[data-testid="pages-table"] tr[data-page="/pricing"] button').click();
     await expect.poll(search).toBe('?range=7d&granularity=weekly&page=%2Fpricing');
-    const onlyPricing = expectedDashboard(
-      sent.filter((e) => e.pageName === '/pricing'),
-      'weekly',
-      preset('7d'),
-    );
-    await expect.poll(() => readDashboard(page), POLL).toEqual(onlyPricing);
+    await expectDashboard(page, 'weekly', preset('7d'), { page: '/pricing' });
+    await expect.poll(() => page.getByTestId('page-filter').textContent(), POLL).toContain('/pricing');
     await page.goBack();
+    await expectDashboard(page, 'weekly', preset('7d'));
+    expect(await page.getByTestId('page-filter').count()).toBe(0);
+    // The chip clears the page filter too (a new history entry).
+    await page.locator('[data-testid="pages-table"] tr[data-page="/blog/ünïcødé"] button').click();
+    await expectDashboard(page, 'weekly', preset('7d'), { page: '/blog/ünïcødé' });
+    await page.getByTestId('page-filter-clear').click();
+    await expect.poll(search).toBe('?range=7d&granularity=weekly');
     await expectDashboard(page, 'weekly', preset('7d'));
 
     await page.getByTestId('logout').click();
@@ -354,6 +461,16 @@ describe('in headless Chromium', () => {
       await expectDashboard(page, 'daily', preset('30d'));
       // The live panel counts every view of the last 30 minutes, rolled up or not: the seven.
       await expect.poll(() => page.getByTestId('realtime-total').getAttribute('data-value'), POLL).toBe('7');
+      const live = await page.evaluate(() => ({
+        minutes: (document.querySelector('[data-testid="realtime-minutes"]')?.getAttribute('data-values') ?? '').split(',').map(Number),
+        pages: [...document.querySelectorAll('[data-testid="realtime-pages"] tbody tr')].map((tr) => [
+          tr.getAttribute('data-page'),
+          Number(tr.querySelector('td[data-views]')?.getAttribute('data-views')),
+        ]),
+      }));
+      expect(live.minutes.length).toBeGreaterThanOrEqual(30);
+      expect(live.minutes.reduce((a, b) => a + b, 0)).toBe(7);
+      expect(Object.fromEntries(live.pages)).toEqual({ '/': 2, '/pricing': 2, '/docs': 2, '/signup-complete': 1 });
       await page.locator('[data-testid="chart"] canvas').waitFor();
       // The heading takes focus on load for screen readers; a focus ring does not belong in docs.
       await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());

@@ -127,11 +127,11 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
         </div>
         <Filters filters={filters} range={range} regions={regions.data?.regions ?? []} onChange={update} />
         {filters.page && (
-          <p class="active-filter">
+          <p class="active-filter" data-testid="page-filter">
             <span>
               Page <code>{filters.page}</code>
             </span>
-            <button type="button" class="chip-clear" onClick={() => update({ page: undefined })} aria-label="Clear page filter">
+            <button type="button" class="chip-clear" onClick={() => update({ page: undefined })} aria-label="Clear page filter" data-testid="page-filter-clear">
               ×
             </button>
           </p>
