@@ -96,3 +96,81 @@ export function parseInstant(text: string, zone: string): number | undefined {
   const dt = DateTime.fromISO(t, { zone, setZone: false });
   return dt.isValid ? dt.toMillis() : undefined;
 }
+
+const STEP: Record<Granularity, { days: number } | { weeks: number } | { months: number }> = {
+  daily: { days: 1 },
+  weekly: { weeks: 1 },
+  monthly: { months: 1 },
+};
+
+/** Starts of every period of `granularity` that overlaps [start, end), ascending. */
+export function periodStarts(granularity: Granularity, start: number, end: number, zone: string, weekStart: WeekStart): number[] {
+  const starts: number[] = [];
+  let cursor = periodStart(granularity, start, zone, weekStart);
+  while (cursor.toMillis() < end) {
+    starts.push(cursor.toMillis());
+    cursor = cursor.plus(STEP[granularity]).startOf('day');
+  }
+  return starts;
+}
+
+/** The whole local days that overlap [start, end): from the start of the first to the start of the day after the last. */
+export function coveringDays(start: number, end: number, zone: string): Period {
+  const first = local(start, zone).startOf('day');
+  const lastStart = local(end, zone).startOf('day');
+  const last = lastStart.toMillis() === end ? lastStart : lastStart.plus({ days: 1 }).startOf('day');
+  return { start: first.toMillis(), end: last.toMillis() };
+}
+
+/** The same number of local days immediately before `days` (whole local days). */
+export function previousDays(days: Period, zone: string): Period {
+  const first = local(days.start, zone);
+  const count = Math.round(local(days.end, zone).diff(first, 'days').days);
+  return { start: first.minus({ days: count }).startOf('day').toMillis(), end: days.start };
+}
+
+/** Period starts of the rollup rows that together cover a range of days exactly once. */
+export interface Decomposition {
+  months: number[];
+  weeks: number[];
+  days: number[];
+}
+
+/**
+ * Splits whole local days [start, end) into whole months, then whole weeks, then single days,
+ * so a range is read from the fewest rollup rows: a year is 12 monthly rows per key instead of
+ * 365 daily ones. The pieces partition the days exactly; weeks never cross a month taken whole.
+ */
+
+export function decomposeDays(days: Period, zone: string, weekStart: WeekStart): Decomposition {
+  const out: Decomposition = { months: [], weeks: [], days: [] };
+  const from = local(days.start, zone).startOf('day');
+  const to = local(days.end, zone).startOf('day');
+  let firstMonth = from.startOf('month');
+  if (firstMonth < from) firstMonth = firstMonth.plus({ months: 1 }).startOf('day');
+  let cursor = firstMonth;
+  while (cursor.plus({ months: 1 }).startOf('day') <= to) {
+    out.months.push(cursor.toMillis());
+    cursor = cursor.plus({ months: 1 }).startOf('day');
+  }
+  const segments: Array<[DateTime, DateTime]> =
+    out.months.length === 0 ? [[from, to]] : [[from, firstMonth], [cursor, to]];
+  for (const [segStart, segEnd] of segments) splitWeeks(segStart, segEnd, weekStart, out);
+  return out;
+}
+
+function splitWeeks(from: DateTime, to: DateTime, weekStart: WeekStart, out: Decomposition): void {
+  let firstWeek = from.minus({ days: (from.weekday - weekStart + 7) % 7 }).startOf('day');
+  if (firstWeek < from) firstWeek = firstWeek.plus({ weeks: 1 }).startOf('day');
+  let cursor = firstWeek;
+  const weeks: number[] = [];
+  while (cursor.plus({ weeks: 1 }).startOf('day') <= to) {
+    weeks.push(cursor.toMillis());
+    cursor = cursor.plus({ weeks: 1 }).startOf('day');
+  }
+  const dayRanges: Array<[DateTime, DateTime]> = weeks.length === 0 ? [[from, to]] : [[from, firstWeek], [cursor, to]];
+  out.weeks.push(...weeks);
+  for (const [a, b] of dayRanges) {
+    for (let d = a; d < b; d = d.plus({ days: 1 }).startOf('day')) out.days.push(d.toMillis());
+  }
+}

@@ -39,6 +39,44 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 2,
+    name: 'stats rollups',
+    // Byte-order collation makes the primary keys match the API's sort order, so paging walks an
+    // index. The by_page_* / by_region_* / site_* tables are region_* summed over one dimension:
+    // a question about all regions reads one row per page and period, not one per pair. The
+    // secondary indexes cover the filtered questions (one region's pages, one page's regions).
+    sql: `
+      ${['daily', 'weekly', 'monthly']
+        .map(
+          (g) => `
+      ALTER TABLE region_${g} ALTER COLUMN region TYPE text COLLATE "C", ALTER COLUMN page_name TYPE text COLLATE "C";
+      DROP INDEX region_${g}_region_idx;
+      CREATE INDEX region_${g}_region_idx ON region_${g} (region, period_start, page_name) INCLUDE (views);
+      CREATE INDEX region_${g}_page_idx ON region_${g} (page_name, period_start, region) INCLUDE (views);
+      CREATE TABLE by_page_${g} (
+        period_start timestamptz NOT NULL,
+        page_name    text COLLATE "C" NOT NULL,
+        views        bigint NOT NULL CHECK (views >= 0),
+        PRIMARY KEY (period_start, page_name)
+      );
+      CREATE TABLE by_region_${g} (
+        period_start timestamptz NOT NULL,
+        region       text COLLATE "C" NOT NULL,
+        views        bigint NOT NULL CHECK (views >= 0),
+        PRIMARY KEY (period_start, region)
+      );
+      CREATE TABLE site_${g} (
+        period_start timestamptz PRIMARY KEY,
+        views        bigint NOT NULL CHECK (views >= 0)
+      );
+      INSERT INTO by_page_${g} SELECT period_start, page_name, sum(views) FROM region_${g} GROUP BY 1, 2;
+      INSERT INTO by_region_${g} SELECT period_start, region, sum(views) FROM region_${g} GROUP BY 1, 2;
+      INSERT INTO site_${g} SELECT period_start, sum(views) FROM region_${g} GROUP BY 1`,
+        )
+        .join(';')}
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

@@ -1,8 +1,24 @@
-import type { Granularity } from '../../domain/periods.js';
-import type { BotRow, ReplaceResult, ReplaceWindow, RollupQuery, RollupRow, RollupStore } from '../../ports/rollup-store.js';
+import type { Decomposition, Granularity } from '../../domain/periods.js';
+import type {
+  BotRow,
+  Breakdown,
+  BreakdownQuery,
+  Dimension,
+  ReplaceResult,
+  ReplaceWindow,
+  RollupQuery,
+  RollupRow,
+  RollupStore,
+  SeriesQuery,
+  StatsFilter,
+} from '../../ports/rollup-store.js';
 import type { SqlClient, SqlDatabase } from './database.js';
 import { migrate } from './migrations.js';
 import { localEnd, localStart, TABLE, weekShift } from './period-sql.js';
+import { botHitsOf, breakdownOf, deriveSums, distinctOf, seriesOf, viewsOf } from './stats-sql.js';
+
+/** The longest period of each granularity plus a DST hour, rounded up: bounds the overlap scan. */
+const LONGEST: Record<Granularity, string> = { daily: '2 days', weekly: '8 days', monthly: '32 days' };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -37,6 +53,7 @@ export class SqlRollupStore implements RollupStore {
           [bots.map((b) => iso(b.dayStart)), bots.map((b) => b.hits), w.timeZone],
         );
       }
+      await deriveSums(tx, 'daily', iso(w.start), iso(w.end));
       const weekly = await derive(tx, 'weekly', w, shift);
       const monthly = await derive(tx, 'monthly', w, shift);
       await tx.query(
@@ -49,16 +66,49 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async query(q: RollupQuery): Promise<RollupRow[]> {
+    // `period_start > start - LONGEST` lets the overlap test walk the primary key (or the region
+    // or page index) instead of every row before `end`; the row comparison resumes a page.
+    const params: unknown[] = [iso(q.start), iso(q.end)];
+    const where = [
+      'period_start < $2',
+      'period_end > $1',
+      `period_start > $1::timestamptz - interval '${LONGEST[q.granularity]}'`,
+    ];
+    if (q.region !== undefined) where.push(`region = $${params.push(q.region)}::text`);
+    if (q.pageName !== undefined) where.push(`page_name = $${params.push(q.pageName)}::text`);
+    if (q.after !== undefined) {
+      const a = params.push(iso(q.after.periodStart), q.after.region, q.after.pageName);
+      where.push(`(period_start, region, page_name) > ($${a - 2}::timestamptz, $${a - 1}::text, $${a}::text)`);
+    }
+    const limit = q.limit === undefined ? '' : `LIMIT $${params.push(q.limit)}::int`;
     const { rows } = await this.db.query<{ ps: number; region: string; page_name: string; views: number }>(
       `SELECT (extract(epoch FROM period_start) * 1000)::float8 AS ps, region, page_name, views::float8 AS views
        FROM ${TABLE[q.granularity]}
-       WHERE period_start < $2 AND period_end > $1
-         AND ($3::text IS NULL OR region = $3::text)
-         AND ($4::text IS NULL OR page_name = $4::text)
-       ORDER BY period_start, region COLLATE "C", page_name COLLATE "C"`,
-      [iso(q.start), iso(q.end), q.region ?? null, q.pageName ?? null],
+       WHERE ${where.join(' AND ')}
+       ORDER BY period_start, region, page_name ${limit}`,
+      params,
     );
     return rows.map((r) => ({ periodStart: Number(r.ps), region: r.region, pageName: r.page_name, views: Number(r.views) }));
+  }
+
+  async views(pieces: Decomposition, filter: StatsFilter): Promise<number> {
+    return await viewsOf(this.db, pieces, filter);
+  }
+
+  async distinct(by: Dimension, pieces: Decomposition, filter: StatsFilter): Promise<number> {
+    return await distinctOf(this.db, by, pieces, filter);
+  }
+
+  async breakdown(q: BreakdownQuery): Promise<Breakdown> {
+    return await breakdownOf(this.db, q);
+  }
+
+  async series(q: SeriesQuery): Promise<Array<{ periodStart: number; views: number }>> {
+    return await seriesOf(this.db, q);
+  }
+
+  async botHits(start: number, end: number): Promise<number> {
+    return await botHitsOf(this.db, start, end);
   }
 
   async bots(start: number, end: number): Promise<BotRow[]> {
@@ -72,7 +122,7 @@ export class SqlRollupStore implements RollupStore {
 
   async regions(): Promise<string[]> {
     const { rows } = await this.db.query<{ region: string }>(
-      'SELECT region FROM region_monthly GROUP BY region ORDER BY region COLLATE "C"',
+      'SELECT region FROM by_region_monthly GROUP BY region ORDER BY region',
     );
     return rows.map((r) => r.region);
   }
@@ -116,6 +166,7 @@ async function derive(tx: SqlClient, g: Exclude<Granularity, 'daily'>, w: Replac
      SELECT count(*)::int AS n FROM ins`,
     withShift(g, [bounds.s, bounds.e, w.timeZone], shift),
   );
+  await deriveSums(tx, g, bounds.s, bounds.e);
   return Number(inserted.rows[0]?.n ?? 0);
 }
 

@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { invalidInput } from '../../domain/errors.js';
-import { GRANULARITIES, type Granularity } from '../../domain/periods.js';
+import type { WeekStart } from '../../domain/periods.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { RollupStore } from '../../ports/rollup-store.js';
 import type { CredentialHashes } from './auth.js';
 import { adminGuard } from './guard.js';
-import { parseRangeQuery } from './query-params.js';
+import { fail, parseDayRange, parseQuery } from './query-params.js';
+import { documented } from './route-docs.js';
+import { rowRoutes } from './row-routes.js';
+import { statsRoutes } from './stats-routes.js';
 
 export interface AdminApiDeps {
   rollups: RollupStore;
@@ -15,66 +18,98 @@ export interface AdminApiDeps {
   hashes: CredentialHashes;
   now: () => number;
   timezone: string;
+  weekStart: WeekStart;
   /** runs consolidation now; absent where this process cannot */
   consolidate: ((range: { from?: string | undefined; to?: string | undefined }) => Promise<unknown>) | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+const BotsQuery = z.strictObject({
+  startTime: z.string().optional().describe('ISO-8601 or epoch milliseconds'),
+  endTime: z.string().optional().describe('ISO-8601 or epoch milliseconds; a bare date includes that day'),
+});
+const RealtimeQuery = z.strictObject({
+  minutes: z.coerce.number().int().min(1).max(1_440).default(30).describe('window in minutes (1–1440)'),
+  rows: z.enum(['true', 'false']).default('true').describe('`false` leaves out the per (minute, region, page) rows'),
+});
+const TOP_PAGES = 10;
+
 /** The admin read API the dashboard and scripts use. Every route here is admin-only. */
 export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
   app.addHook('preHandler', adminGuard(deps.hashes, deps.now));
+  await rowRoutes(app, deps);
+  await statsRoutes(app, deps);
 
-  for (const granularity of GRANULARITIES) {
-    app.get(`/aggregated-data/region-${granularity}`, async (req) => {
-      const q = parseRangeQuery(req.query, granularity, deps.timezone, deps.now());
-      const rows = await deps.rollups.query({ granularity, ...q });
+  app.get(
+    '/aggregated-data/regions',
+    documented({ summary: 'Regions with consolidated views', tags: ['stats'], response: z.object({ regions: z.array(z.string()) }) }),
+    async () => ({ regions: await deps.rollups.regions() }),
+  );
+
+  app.get(
+    '/aggregated-data/bots',
+    documented({ summary: 'Filtered bot hits per day', tags: ['stats'], query: BotsQuery }),
+    async (req) => {
+      const q = parseQuery(BotsQuery, req.query);
+      const problems: string[] = [];
+      const days = parseDayRange(q, deps.timezone, deps.now(), problems);
+      if (days === undefined || problems.length > 0) fail(problems);
+      const rows = await deps.rollups.bots(days.start, days.end);
       return {
-        granularity,
         timezone: deps.timezone,
-        startTime: iso(q.start),
-        endTime: iso(q.end),
-        ...(q.region === undefined ? {} : { region: q.region }),
-        ...(q.pageName === undefined ? {} : { pageName: q.pageName }),
-        rows: rows.map((r) => ({ periodStart: iso(r.periodStart), region: r.region, pageName: r.pageName, views: r.views })),
+        startTime: iso(days.start),
+        endTime: iso(days.end),
+        total: rows.reduce((n, r) => n + r.hits, 0),
+        rows: rows.map((r) => ({ periodStart: iso(r.periodStart), hits: r.hits })),
       };
-    });
-  }
+    },
+  );
 
-  app.get('/aggregated-data/regions', async () => ({ regions: await deps.rollups.regions() }));
+  app.get(
+    '/aggregated-data/realtime',
+    documented({ summary: 'Page views processed in the last minutes, before consolidation', tags: ['stats'], query: RealtimeQuery }),
+    async (req) => {
+      const q = parseQuery(RealtimeQuery, req.query);
+      const since = deps.now() - q.minutes * 60_000;
+      const firstMinute = Math.floor(since / 60_000) * 60_000;
+      const rows = deps.events === undefined ? [] : await deps.events.recentCounts(since);
+      const perMinute = new Map<number, number>();
+      for (let m = firstMinute; m <= deps.now(); m += 60_000) perMinute.set(m, 0);
+      const perPage = new Map<string, number>();
+      for (const r of rows) {
+        perMinute.set(r.minuteStart, (perMinute.get(r.minuteStart) ?? 0) + r.views);
+        perPage.set(r.pageName, (perPage.get(r.pageName) ?? 0) + r.views);
+      }
+      const topPages = [...perPage]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .slice(0, TOP_PAGES)
+        .map(([key, views]) => ({ key, views }));
+      return {
+        minutes: q.minutes,
+        since: iso(since),
+        total: rows.reduce((n, r) => n + r.views, 0),
+        perMinute: [...perMinute].sort((a, b) => a[0] - b[0]).map(([m, views]) => ({ minuteStart: iso(m), views })),
+        topPages,
+        ...(q.rows === 'true'
+          ? { rows: rows.map((r) => ({ minuteStart: iso(r.minuteStart), region: r.region, pageName: r.pageName, views: r.views })) }
+          : {}),
+      };
+    },
+  );
 
-  app.get('/aggregated-data/bots', async (req) => {
-    const q = parseRangeQuery(req.query, 'daily' satisfies Granularity, deps.timezone, deps.now());
-    const rows = await deps.rollups.bots(q.start, q.end);
-    return {
-      timezone: deps.timezone,
-      startTime: iso(q.start),
-      endTime: iso(q.end),
-      total: rows.reduce((n, r) => n + r.hits, 0),
-      rows: rows.map((r) => ({ periodStart: iso(r.periodStart), hits: r.hits })),
-    };
+  const ConsolidateQuery = z.strictObject({
+    from: z.string().optional().describe('first day, YYYY-MM-DD in REPORT_TIMEZONE'),
+    to: z.string().optional().describe('last day (inclusive), YYYY-MM-DD'),
   });
-
-  const Realtime = z.strictObject({ minutes: z.coerce.number().int().min(1).max(1_440).default(30) });
-  app.get('/aggregated-data/realtime', async (req) => {
-    const parsed = Realtime.safeParse(req.query ?? {});
-    if (!parsed.success) throw invalidInput('invalid query parameters', ['minutes: a whole number from 1 to 1440']);
-    const minutes = parsed.data.minutes;
-    const since = deps.now() - minutes * 60_000;
-    const rows = deps.events === undefined ? [] : await deps.events.recentCounts(since);
-    return {
-      minutes,
-      since: iso(since),
-      total: rows.reduce((n, r) => n + r.views, 0),
-      rows: rows.map((r) => ({ minuteStart: iso(r.minuteStart), region: r.region, pageName: r.pageName, views: r.views })),
-    };
-  });
-
-  const ConsolidateQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional() });
-  app.post('/admin/consolidate', async (req) => {
-    const parsed = ConsolidateQuery.safeParse(req.query ?? {});
-    if (!parsed.success) throw invalidInput('invalid query parameters', ['allowed are from=YYYY-MM-DD and to=YYYY-MM-DD']);
-    if (deps.consolidate === undefined) throw invalidInput('this process does not run consolidation');
-    return await deps.consolidate(parsed.data);
-  });
+  app.post(
+    '/admin/consolidate',
+    documented({ summary: 'Recompute the rollups of these days now', tags: ['admin'], query: ConsolidateQuery }),
+    async (req) => {
+      const parsed = ConsolidateQuery.safeParse(req.query ?? {});
+      if (!parsed.success) throw invalidInput('invalid query parameters', ['allowed are from=YYYY-MM-DD and to=YYYY-MM-DD']);
+      if (deps.consolidate === undefined) throw invalidInput('this process does not run consolidation');
+      return await deps.consolidate(parsed.data);
+    },
+  );
 }
