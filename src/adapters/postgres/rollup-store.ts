@@ -31,7 +31,6 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async replaceWindow(w: ReplaceWindow): Promise<ReplaceResult> {
-    const shift = weekShift(w.weekStart);
     return await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM region_daily WHERE period_start >= $1 AND period_start < $2', [iso(w.start), iso(w.end)]);
       const rows = w.daily.filter((c) => c.views > 0);
@@ -53,9 +52,7 @@ export class SqlRollupStore implements RollupStore {
           [bots.map((b) => iso(b.dayStart)), bots.map((b) => b.hits), w.timeZone],
         );
       }
-      await deriveSums(tx, 'daily', iso(w.start), iso(w.end));
-      const weekly = await derive(tx, 'weekly', w, shift);
-      const monthly = await derive(tx, 'monthly', w, shift);
+      const { weekly, monthly } = await deriveWindow(tx, w);
       await tx.query(
         `INSERT INTO consolidation_runs (window_start, window_end, time_zone, daily_rows, weekly_rows, monthly_rows)
          VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -142,10 +139,26 @@ export class SqlRollupStore implements RollupStore {
 }
 
 /**
+ * Everything the window's `region_daily` rows determine: the summed daily rollups of the window,
+ * and every week and month that touches it (pairs and sums). Exported for bulk loads that write
+ * `region_daily` directly (the benchmarks' year of data).
+ */
+export async function deriveWindow(
+  tx: SqlClient,
+  w: Pick<ReplaceWindow, 'start' | 'end' | 'timeZone' | 'weekStart'>,
+): Promise<{ weekly: number; monthly: number }> {
+  const shift = weekShift(w.weekStart);
+  await deriveSums(tx, 'daily', iso(w.start), iso(w.end));
+  const weekly = await derive(tx, 'weekly', w, shift);
+  const monthly = await derive(tx, 'monthly', w, shift);
+  return { weekly, monthly };
+}
+
+/**
  * Recomputes every weekly or monthly row whose period touches the window, from the daily rows
  * (which include days outside the window that earlier runs stored).
  */
-async function derive(tx: SqlClient, g: Exclude<Granularity, 'daily'>, w: ReplaceWindow, shift: number): Promise<number> {
+async function derive(tx: SqlClient, g: Exclude<Granularity, 'daily'>, w: Pick<ReplaceWindow, 'start' | 'end' | 'timeZone'>, shift: number): Promise<number> {
   const { rows } = await tx.query<{ s: string; e: string }>(
     `SELECT ${localStart(g, '$1::timestamptz', '$3::text', '$4::int')}::text AS s,
             ${localEnd(g, localStart(g, "($2::timestamptz - interval '1 microsecond')", '$3::text', '$4::int'), '$3::text')}::text AS e`,
