@@ -41,6 +41,8 @@ export interface BreakdownTableState {
   loadingMore: boolean;
   error: unknown;
   moreError: unknown;
+  /** There are more rows and nothing is loading. */
+  canShowMore: boolean;
   showMore: () => void;
 }
 
@@ -89,6 +91,7 @@ export function useBreakdownTable(
     loadingMore: more.loading,
     error: first.error,
     moreError: more.error,
+    canShowMore: ready,
     showMore,
   };
 }

@@ -1,6 +1,7 @@
 // A "views per key" table (pages or regions): the top rows, "Show more", a server-side search,
 // an "Others" line for the rest, click-to-filter, and CSV export streamed by the server.
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import { breakdownCsvUrl, type BreakdownBy, type BreakdownResponse, type RangeQuery } from '../api';
 import { countLabel, MORE_ROWS, shareLabel, sharePercent } from '../breakdown-rows';
 import { formatCount } from '../format';
@@ -39,6 +40,22 @@ export function BreakdownTable(props: Props) {
   const headingId = `${testId}-heading`;
   const searchId = `${testId}-search`;
   const rows = table?.rows ?? [];
+
+  // After "Show more", focus goes to the first new row, so a keyboard user carries on reading
+  // from there (and is not left on nothing when the button goes away with the last rows).
+  const tbody = useRef<HTMLTableSectionElement>(null);
+  const focusRow = useRef<number | null>(null);
+  useEffect(() => {
+    const index = focusRow.current;
+    if (index === null || state.loadingMore) return;
+    focusRow.current = null;
+    if (rows.length > index) tbody.current?.rows[index]?.querySelector<HTMLElement>('button')?.focus();
+  }, [rows.length, state.loadingMore]);
+  const showMore = () => {
+    if (!state.canShowMore) return;
+    focusRow.current = rows.length;
+    state.showMore();
+  };
 
   let count = '';
   if (table) count = term ? `${countLabel(table.distinct, by)} match “${term}”` : countLabel(table.distinct, by);
@@ -112,7 +129,7 @@ export function BreakdownTable(props: Props) {
               </th>
             </tr>
           </thead>
-          <tbody>
+          <tbody ref={tbody}>
             {rows.map((entry) => (
               <tr key={entry.key} {...{ [rowKeyAttribute]: entry.key }}>
                 <th scope="row" class="key">
@@ -166,7 +183,7 @@ export function BreakdownTable(props: Props) {
           <button
             type="button"
             class="button button-small"
-            onClick={state.showMore}
+            onClick={showMore}
             disabled={state.loadingMore || state.loading}
             data-testid={`${testId}-more`}
           >

@@ -73,7 +73,8 @@ export function ChartCard(props: Props) {
         />
         {series.clipped && (
           <p class="chart-note muted small" data-testid="chart-note">
-            The first or last {noun} reaches outside {rangeText}; its bar counts only the days inside.
+            {noun[0]?.toUpperCase()}
+            {noun.slice(1)}s that reach outside {rangeText} count only their days inside it.
           </p>
         )}
       </>
