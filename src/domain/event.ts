@@ -23,6 +23,15 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 export const UNKNOWN_REGION = 'unknown';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const REGION_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/**
+ * Characters that make one name look like another on the dashboard: bidi controls (embeddings,
+ * overrides, isolates, marks) reorder the text around them, zero-width ones are not seen at all.
+ */
+const DECEPTIVE = /[\p{Bidi_Control}\u200B-\u200D\u2060\uFEFF]/u;
+/** `scheme://` at the start, after any whitespace a careless caller left in front. */
+const URL_WITH_SCHEME = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+/** `//user@host` or `//user:secret@host` anywhere: an authority that carries credentials. */
+const CREDENTIALS = /\/\/[^/?#\s]*@/;
 
 /** What a client may send for one event. Unknown keys are ignored so older servers accept newer trackers. */
 export const EventInputSchema = z.object({
@@ -78,21 +87,41 @@ export function normaliseRegion(raw: string): Normalised<string> {
 
 /**
  * Page names are stored byte-exact: only the query string and fragment are cut, and a full URL
- * is reduced to its path. Text PostgreSQL cannot store (NUL) or that is not valid Unicode
- * (lone surrogates) is refused rather than silently altered.
+ * (any scheme) is reduced to its path, so user:password@ never reaches the store. A fragment that
+ * is a hash route (`#/…` or `#!/…`, what `data-hash="true"` sends) is part of the page, without
+ * its own query string. Text PostgreSQL cannot store (NUL), that is not valid Unicode (lone
+ * surrogates) or that would disguise itself on the dashboard is refused rather than altered.
  */
 export function normalisePageName(raw: string): Normalised<string> {
   let name = raw;
-  if (/^https?:\/\//i.test(name) && URL.canParse(name)) name = new URL(name).pathname;
-  const cut = name.search(/[?#]/);
-  if (cut >= 0) name = name.slice(0, cut);
+  if (URL_WITH_SCHEME.test(name) && URL.canParse(name.trim())) {
+    const url = new URL(name.trim());
+    name = url.pathname + url.hash;
+  }
+  name = withoutQueryAndFragment(name);
   const problems: string[] = [];
   if (name.length === 0) problems.push('pageName: must not be empty (after removing the query string and fragment)');
   if (LONE_SURROGATE.test(name)) problems.push('pageName: must be valid Unicode');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(name)) problems.push('pageName: must not contain control characters');
+  const deceptive = DECEPTIVE.exec(name)?.[0];
+  if (deceptive !== undefined) {
+    const code = `U+${deceptive.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    problems.push(`pageName: must not contain bidi control or zero-width characters (found ${code}): they make one page name look like another`);
+  }
+  if (CREDENTIALS.test(name)) {
+    problems.push('pageName: must not contain a URL with user name or password (send the page path)');
+  }
   if ([...name].length > MAX_PAGE_NAME_CHARS) problems.push(`pageName: longer than ${MAX_PAGE_NAME_CHARS} characters`);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: name };
+}
+
+/** `/app?x=1#/users?id=3` → `/app#/users`; `/docs#install` → `/docs`. */
+function withoutQueryAndFragment(name: string): string {
+  const hashAt = name.indexOf('#');
+  const path = (hashAt >= 0 ? name.slice(0, hashAt) : name).split('?')[0] ?? '';
+  const fragment = hashAt >= 0 ? name.slice(hashAt + 1) : '';
+  return /^!?\//.test(fragment) ? `${path}#${fragment.split('?')[0]}` : path;
 }
 
 /** Validates one raw event. `derivedRegion` is used when the client sent none. */

@@ -12,11 +12,14 @@ import type { SqlDatabase } from '../adapters/postgres/database.js';
 import { openPostgres } from '../adapters/postgres/pg.js';
 import { openPglite } from '../adapters/postgres/pglite.js';
 import { SqlRollupStore } from '../adapters/postgres/rollup-store.js';
+import { SqlSessionStore } from '../adapters/sessions/sql-session-store.js';
 import type { EventConsumer, EventPublisher } from '../ports/event-bus.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { RollupStore } from '../ports/rollup-store.js';
+import type { SessionStore } from '../ports/session-store.js';
 import type { Config } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { restrictDataDir } from './data-dir-permissions.js';
 
 /**
  * The only place that picks adapters: a store whose variable is unset is embedded, and every
@@ -42,7 +45,9 @@ export class Adapters {
   private embeddedDb(): Promise<SqlDatabase> {
     this.embedded ??= (async () => {
       this.unlock = lockDataDir(this.config.dataDir);
+      restrictDataDir(this.config.dataDir);
       const db = await openPglite(join(this.config.dataDir, 'pglite'));
+      restrictDataDir(this.config.dataDir);
       this.logger.info({ dataDir: this.config.dataDir }, 'embedded_database_opened');
       return db;
     })();
@@ -101,8 +106,19 @@ export class Adapters {
 
   async eventStore(): Promise<EventStore> {
     const influx = this.config.influx;
-    if (influx === undefined) return await EmbeddedEventStore.open(await this.embeddedDb());
-    return await InfluxEventStore.open(influx);
+    const limits = { maxPageNames: this.config.maxPageNames, maxRegions: this.config.maxRegions };
+    if (influx === undefined) return await EmbeddedEventStore.open(await this.embeddedDb(), limits);
+    return await InfluxEventStore.open({ ...influx, ...limits });
+  }
+
+  /** Dashboard sessions live next to the rollups: every replica of the admin API shares them. */
+  async sessionStore(): Promise<SessionStore> {
+    if (this.config.databaseUrl !== undefined) {
+      const db = openPostgres(this.config.databaseUrl, { max: 2 });
+      this.closers.push(async () => await db.close());
+      return await SqlSessionStore.open(db);
+    }
+    return await SqlSessionStore.open(await this.embeddedDb());
   }
 
   async rollupStore(): Promise<RollupStore> {

@@ -41,6 +41,8 @@ function rolesFor(command: string, config: Config): { roles: Set<Role>; missing:
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Everything this process writes (the embedded database, credential hashes) is the owner's only.
+  process.umask(0o077);
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

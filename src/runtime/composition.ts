@@ -5,8 +5,9 @@ import { type Clock, systemClock } from '../ports/clock.js';
 import type { EventPublisher } from '../ports/event-bus.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { RollupStore } from '../ports/rollup-store.js';
+import { noSessions } from '../ports/session-store.js';
 import { sha256 } from '../services/admin-api/auth.js';
-import { adminGuard } from '../services/admin-api/guard.js';
+import { adminGuard, csrfGuard } from '../services/admin-api/guard.js';
 import { adminApiRoutes } from '../services/admin-api/routes.js';
 import { sessionRoutes } from '../services/admin-api/session-routes.js';
 import { Consolidator } from '../services/consolidator/consolidator.js';
@@ -77,7 +78,12 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         ? new ProcessingService(await adapters.consumer(), eventStore, logger.child({ role: 'processing' }), registry)
         : undefined;
 
-    const http = await createHttpServer({ logger, maxBodyBytes: config.maxBodyBytes, trustProxy: config.trustProxy });
+    const http = await createHttpServer({
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+      trustProxy: config.trustProxy,
+      requestTimeoutMs: config.requestTimeoutMs,
+    });
     const checks: Record<string, () => Promise<boolean>> = {};
     if (publisher) checks.eventLog = () => publisher.ready();
     if (eventStore) checks.eventStore = () => eventStore.ready();
@@ -91,11 +97,13 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         password: config.admin.password,
         token: config.admin.token,
         dataDir: adapters.usesEmbedded ? config.dataDir : undefined,
+        sessions: await adapters.sessionStore(),
       });
       if (credentials.generated) options.onGeneratedCredentials?.(credentials.generated);
       if (adapters.usesEmbedded) localToken = newLocalToken();
       const hashes = { ...credentials.hashes, localTokenHash: localToken === undefined ? undefined : sha256(localToken) };
       guard = adminGuard(hashes, now);
+      http.addHook('onRequest', csrfGuard());
       await http.register(sessionRoutes, {
         hashes,
         sessionTtlMs: config.admin.sessionTtlMs,
@@ -127,7 +135,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
     }
     if (guard === undefined && config.admin.token !== undefined) {
       // Roles without the admin API still keep /metrics behind the token when one is configured.
-      const { hashes } = await resolveCredentials({ password: undefined, token: config.admin.token, dataDir: undefined });
+      const { hashes } = await resolveCredentials({ password: undefined, token: config.admin.token, dataDir: undefined, sessions: noSessions });
       guard = adminGuard(hashes, now);
     }
     registerHealthRoutes(http, { registry, checks, isShuttingDown: () => lifecycle.shuttingDown, requireAdmin: guard as never });

@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { parseDurationMs } from '../domain/duration.js';
 import { isValidTimeZone, parseWeekStart, type WeekStart } from '../domain/periods.js';
+import { parseTrustProxy, type ProxyTrust } from './proxy-trust.js';
 
 /**
  * The whole configuration, read once from the environment and validated.
@@ -15,7 +16,10 @@ export interface Config {
   kafka:
     | { brokers: string[]; topic: string; partitions: number; groupId: string; clientId: string; sessionTimeoutMs: number }
     | undefined;
-  influx: { url: string; db: string; token: string | undefined; retention: string; maxPageNames: number } | undefined;
+  influx: { url: string; db: string; token: string | undefined; retention: string } | undefined;
+  /** cardinality caps of the event store, in every mode: past them, new names count as `(other)` */
+  maxPageNames: number;
+  maxRegions: number;
   databaseUrl: string | undefined;
   reportTimeZone: string;
   weekStart: WeekStart;
@@ -24,8 +28,11 @@ export interface Config {
   rateLimitPerMinute: number;
   maxBodyBytes: number;
   admin: { password: string | undefined; token: string | undefined; sessionTtlMs: number };
+  /** serialised origins (`https://site.example`), as browsers send them in `Origin` */
   allowedOrigins: string[];
-  trustProxy: boolean | number | string;
+  trustProxy: ProxyTrust;
+  /** how long a client may take to send one request, headers and body */
+  requestTimeoutMs: number;
   regionHeader: string | undefined;
   processingBatchSize: number;
   shutdownTimeoutMs: number;
@@ -72,6 +79,19 @@ const list = z
       .filter((s) => s !== ''),
   );
 
+export const MIN_PASSWORD_LENGTH = 8;
+
+/**
+ * `https://Site.example/` → `https://site.example`: browsers send the serialised origin, so a
+ * trailing slash or capitals in the setting would otherwise refuse every visitor.
+ */
+function normaliseOrigin(text: string): string | undefined {
+  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) return undefined;
+  const u = new URL(text);
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '') return undefined;
+  return u.origin;
+}
+
 const url = (name: string) =>
   optionalText.refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
 
@@ -91,6 +111,7 @@ const EnvSchema = z.object({
   INFLUX_TOKEN: optionalText,
   INFLUX_RETENTION: z.string().regex(/^(INF|\d+[hdw])$/i, 'must be INF or a duration like 400d').default('INF'),
   MAX_PAGE_NAMES: int(10_000, 1, 10_000_000),
+  MAX_REGIONS: int(1_000, 1, 1_000_000),
   DATABASE_URL: url('DATABASE_URL'),
   REPORT_TIMEZONE: z
     .string()
@@ -111,21 +132,34 @@ const EnvSchema = z.object({
   LATE_ARRIVAL_WINDOW: duration('48h'),
   RATE_LIMIT_PER_MINUTE: int(600, 0, 100_000_000),
   MAX_BODY_BYTES: int(65_536, 1_024, 10_485_760),
-  ADMIN_PASSWORD: optionalText,
+  ADMIN_PASSWORD: optionalText.refine((v) => v === undefined || [...v].length >= MIN_PASSWORD_LENGTH, {
+    message: `must be at least ${MIN_PASSWORD_LENGTH} characters`,
+  }),
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
   SESSION_TTL: duration('12h'),
-  ALLOWED_ORIGINS: list,
+  ALLOWED_ORIGINS: list.transform((origins, ctx) => {
+    const normalised = origins.map((o) => ({ o, n: normaliseOrigin(o) }));
+    const bad = normalised.filter((x) => x.n === undefined).map((x) => `"${x.o}"`);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `expected origins like https://site.example (scheme, host, optional port; no path), got ${bad.join(', ')}` });
+      return z.NEVER;
+    }
+    return [...new Set(normalised.map((x) => x.n!))];
+  }),
   TRUST_PROXY: z
     .string()
     .default('false')
-    .transform((v): boolean | number | string => {
-      if (v === 'true') return true;
-      if (v === 'false' || v === '') return false;
-      if (/^\d+$/.test(v)) return Number(v);
-      return v; // addresses or CIDR ranges, as fastify's trustProxy accepts
+    .transform((v, ctx): ProxyTrust => {
+      const parsed = parseTrustProxy(v);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed.value;
     }),
+  REQUEST_TIMEOUT: duration('30s'),
   REGION_HEADER: optionalText.transform((v) => v?.toLowerCase()),
   PROCESSING_BATCH_SIZE: int(2_000, 1, 100_000),
   SHUTDOWN_TIMEOUT: duration('15s'),
@@ -175,8 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             db: e.INFLUX_DB,
             token: e.INFLUX_TOKEN,
             retention: e.INFLUX_RETENTION.toUpperCase() === 'INF' ? 'INF' : e.INFLUX_RETENTION,
-            maxPageNames: e.MAX_PAGE_NAMES,
           },
+    maxPageNames: e.MAX_PAGE_NAMES,
+    maxRegions: e.MAX_REGIONS,
     databaseUrl: e.DATABASE_URL,
     reportTimeZone: e.REPORT_TIMEZONE,
     weekStart: e.WEEK_START,
@@ -187,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admin: { password: e.ADMIN_PASSWORD, token: e.ADMIN_TOKEN, sessionTtlMs: e.SESSION_TTL },
     allowedOrigins: e.ALLOWED_ORIGINS,
     trustProxy: e.TRUST_PROXY,
+    requestTimeoutMs: e.REQUEST_TIMEOUT,
     regionHeader: e.REGION_HEADER,
     processingBatchSize: e.PROCESSING_BATCH_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,

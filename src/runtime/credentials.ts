@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SessionStore } from '../ports/session-store.js';
 import { deriveSessionSecret, hashPassword, sha256, type CredentialHashes } from '../services/admin-api/auth.js';
 
 const FILE = 'admin-credentials.json';
@@ -20,14 +21,16 @@ export async function resolveCredentials(options: {
   password: string | undefined;
   token: string | undefined;
   dataDir: string | undefined;
+  sessions: SessionStore;
 }): Promise<{ hashes: CredentialHashes; generated?: { password: string; token: string; file: string } }> {
-  const { password, token, dataDir } = options;
+  const { password, token, dataDir, sessions } = options;
   if (password !== undefined || token !== undefined || dataDir === undefined) {
     return {
       hashes: {
         passwordHash: password === undefined ? undefined : await hashPassword(password),
         tokenHash: token === undefined ? undefined : sha256(token),
         sessionSecret: await deriveSessionSecret(password, token),
+        sessions,
       },
     };
   }
@@ -39,6 +42,7 @@ export async function resolveCredentials(options: {
         passwordHash: stored.passwordHash,
         tokenHash: stored.tokenHash,
         sessionSecret: Buffer.from(stored.sessionSecret, 'hex'),
+        sessions,
       },
     };
   }
@@ -51,7 +55,7 @@ export async function resolveCredentials(options: {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return {
-    hashes: { passwordHash: fresh.passwordHash, tokenHash: fresh.tokenHash, sessionSecret: Buffer.from(fresh.sessionSecret, 'hex') },
+    hashes: { passwordHash: fresh.passwordHash, tokenHash: fresh.tokenHash, sessionSecret: Buffer.from(fresh.sessionSecret, 'hex'), sessions },
     generated,
   };
 }

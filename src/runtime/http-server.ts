@@ -9,23 +9,43 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError } from '../domain/errors.js';
+import { trustFunction, type ProxyTrust } from './proxy-trust.js';
 
 export interface HttpOptions {
   logger: Logger;
   maxBodyBytes: number;
-  trustProxy: boolean | number | string;
+  trustProxy: ProxyTrust;
+  /** a request (headers and body) must arrive within this; default 30 s */
+  requestTimeoutMs?: number;
 }
+
+/** Answers that carry admin data or session state: never stored by a browser or a shared cache. */
+const PRIVATE_PATHS = /^\/(?:aggregated-data|admin|api)(?:\/|$|\?)/;
+const HSTS = 'max-age=31536000; includeSubDomains';
 
 /** Built UI assets: `dist/dashboard` and `dist/tracker`, next to the compiled server. */
 export const UI_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
 
 /** The Fastify instance every role serves from, with errors mapped to JSON in one place. */
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const trust = trustFunction(options.trustProxy);
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.maxBodyBytes,
-    // fastify also takes a hop count; its types only list the other forms
-    trustProxy: options.trustProxy as boolean | string,
+    ...(trust === false ? {} : { trustProxy: trust }),
+    // Slow clients: a request must arrive whole (headers and body) within requestTimeout, its
+    // headers sooner, or Node answers 408 and closes the socket; a connection that sends nothing
+    // is a request whose headers never come. Node checks this every connectionsCheckingInterval,
+    // so the interval follows the timeout. No connectionTimeout (socket idle time): it would also
+    // cut a long POST /admin/consolidate while the server computes the answer. keepAliveTimeout
+    // stays above nginx's upstream keepalive (60 s) so nginx never reuses a socket being closed.
+    requestTimeout,
+    keepAliveTimeout: 72_000,
+    http: {
+      headersTimeout: Math.min(requestTimeout, 20_000),
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))),
+    },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
@@ -55,6 +75,13 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     },
     // The tracker is loaded by other sites.
     crossOriginResourcePolicy: { policy: 'cross-origin' },
+    // Sent below only over HTTPS: on plain HTTP the header is ignored at best, and a LAN install
+    // reached by name would be locked out of plain HTTP for a year once it gets TLS once.
+    strictTransportSecurity: false,
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.protocol === 'https') void reply.header('strict-transport-security', HSTS);
+    if (PRIVATE_PATHS.test(req.url)) void reply.header('cache-control', 'no-store');
   });
   await app.register(rateLimit, {
     global: false,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OVERFLOW_NAME, type CardinalityLimits } from '../../src/adapters/cardinality.js';
 import type { LoggedEvent } from '../../src/domain/event.js';
 import type { EventStore } from '../../src/ports/event-store.js';
 import { HOSTILE_NAMES } from './names.js';
@@ -16,13 +17,22 @@ const ev = (iso: string, region = 'DE', pageName = '/', bot = false, partition =
 
 const total = (counts: Array<{ views: number }>): number => counts.reduce((n, c) => n + c.views, 0);
 
+export interface OpenedStore {
+  store: EventStore;
+  /** the same stored data opened again, as after a restart */
+  reopen(): Promise<EventStore>;
+  dispose(): Promise<void>;
+}
+
+const ROOMY: CardinalityLimits = { maxPageNames: 10_000, maxRegions: 10_000 };
+
 /** The event-store contract, run against every adapter. */
-export function eventStoreContract(name: string, open: () => Promise<{ store: EventStore; dispose(): Promise<void> }>): void {
+export function eventStoreContract(name: string, open: (limits: CardinalityLimits) => Promise<OpenedStore>): void {
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
     let dispose: () => Promise<void>;
     beforeAll(async () => {
-      ({ store, dispose } = await open());
+      ({ store, dispose } = await open(ROOMY));
     });
     afterAll(async () => await dispose?.());
 
@@ -90,6 +100,34 @@ export function eventStoreContract(name: string, open: () => Promise<{ store: Ev
 
     it('reports readiness', async () => {
       expect(await store.ready()).toBe(true);
+    });
+
+    it('counts page names past MAX_PAGE_NAMES and regions past MAX_REGIONS as (other), and keeps the caps after a restart', async () => {
+      const capped = await open({ maxPageNames: 3, maxRegions: 2 });
+      try {
+        const t = at('2025-06-10T12:00:00Z');
+        const e = (pageName: string, region: string): LoggedEvent => ({ ...ev('2025-06-10T12:00:00Z', region, pageName), timestamp: t });
+        await capped.store.write([e('/a', 'DE'), e('/b', 'US'), e('/c', 'DE'), e('/d', 'FR'), e('/e', 'XX-1'), e('/a', 'FR')]);
+        // after a restart the stored names still fill the caps
+        const reopened = await capped.reopen();
+        await reopened.write([e('/f', 'US'), e('/b', 'ZZ'), e('/c', 'DE')]);
+        const counts = await reopened.dailyCounts(at('2025-06-10T00:00:00Z'), at('2025-06-11T00:00:00Z'), 'UTC');
+        const by = (key: 'pageName' | 'region'): Record<string, number> => {
+          const out: Record<string, number> = {};
+          for (const c of counts) out[c[key]] = (out[c[key]] ?? 0) + c.views;
+          return out;
+        };
+        expect(by('pageName')).toEqual({ '/a': 2, '/b': 2, '/c': 2, [OVERFLOW_NAME]: 3 });
+        expect(by('region')).toEqual({ DE: 3, US: 2, [OVERFLOW_NAME]: 4 });
+        // thousands of invented names stay within the caps
+        await reopened.write(Array.from({ length: 2_000 }, (_, i) => e(`/crawl/${i}`, `R${i}`)));
+        const after = await reopened.dailyCounts(at('2025-06-10T00:00:00Z'), at('2025-06-11T00:00:00Z'), 'UTC');
+        expect(new Set(after.map((c) => c.pageName)).size).toBeLessThanOrEqual(4);
+        expect(new Set(after.map((c) => c.region)).size).toBeLessThanOrEqual(3);
+        expect(total(after)).toBe(2_009);
+      } finally {
+        await capped.dispose();
+      }
     });
   });
 }

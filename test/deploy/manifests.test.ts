@@ -444,7 +444,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       } else {
         const config = loadConfig(ingestEnv);
         expect(config.kafka?.brokers).toHaveLength(3);
-        expect(config.trustProxy).toBe(1);
+        expect(config.trustProxy).toEqual({ kind: 'hops', hops: 1 });
       }
     });
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '../../src/ports/clock.js';
 import { composeApp, type RunningApp } from '../../src/runtime/composition.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/logger.js';
@@ -19,9 +20,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** a clock the test moves (sessions, expiry); the system clock otherwise */
+  clock?: Clock;
+  /** reuse this DATA_DIR (a restart); it is then left in place by close() */
+  dataDir?: string;
+}
+
 /** The whole embedded pipeline in this process, on a free port and a fresh DATA_DIR. */
-export async function startEmbeddedApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'page-stats-test-'));
+export async function startEmbeddedApp(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'page-stats-test-'));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -32,7 +40,11 @@ export async function startEmbeddedApp(env: Record<string, string> = {}): Promis
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const app = await composeApp(config, { roles: new Set(['ingest', 'processing', 'consolidator', 'admin']), logger: createLogger(config.logLevel) });
+  const app = await composeApp(config, {
+    roles: new Set(['ingest', 'processing', 'consolidator', 'admin']),
+    logger: createLogger(config.logLevel),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const url = app.url;
   return {
     app,
@@ -53,7 +65,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}): Promis
     },
     async close() {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

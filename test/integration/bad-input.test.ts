@@ -71,7 +71,8 @@ describe('bad input gets the documented 4xx, a clear message, and stores nothing
     ['/aggregated-data/region-daily?region=%3Cscript%3E', /region/],
     ['/aggregated-data/region-daily?start=2026-01-01', /unknown parameter/],
     ['/aggregated-data/region-daily?region=DE&region=FR', /once/],
-    ['/aggregated-data/region-daily?startTime=0&endTime=999999999999999', /20 years/],
+    ['/aggregated-data/region-daily?startTime=100000000000&endTime=764070400000', /20 years/],
+    ['/aggregated-data/region-daily?startTime=0', /looks like seconds/],
     ['/aggregated-data/realtime?minutes=0', /minutes/],
     ['/admin/consolidate?from=2026-13-01', /from/],
   ];
@@ -83,7 +84,7 @@ describe('bad input gets the documented 4xx, a clear message, and stores nothing
     expect([body.error, ...body.details].join(' ')).toMatch(message);
   });
 
-  it.each(['region-daily', 'region-weekly', 'region-monthly', 'regions', 'bots', 'realtime'])(
+  it.each(['region-daily', 'region-weekly', 'region-monthly', 'regions', 'bots', 'realtime', 'summary', 'timeseries', 'breakdown?by=page'])(
     '/aggregated-data/%s answers 401 without credentials or with a wrong token',
     async (name) => {
       const none = await fetch(`${t.url}/aggregated-data/${name}`);

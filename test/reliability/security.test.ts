@@ -17,14 +17,39 @@ const ADMIN_ONLY: Array<[string, string]> = [
   ['GET', '/metrics'],
 ];
 const SITE = 'https://site.example';
+const HOUR = 3_600_000;
 
+let visitor = 0;
+/** A sign-in; each from an address of its own (behind the trusted proxy) unless the test says otherwise, so the login rate limit stays out of the way. */
 const login = (url: string, password: string, headers: Record<string, string> = {}): Promise<Response> =>
-  fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ password }) });
+  fetch(`${url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': `192.0.2.${++visitor % 250}`, ...headers },
+    body: JSON.stringify({ password }),
+  });
+
+/** Signs in and returns the `name=value` of the session cookie. */
+async function signIn(url: string, password = ADMIN_PASSWORD): Promise<string> {
+  const res = await login(url, password);
+  expect(res.status).toBe(204);
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+const asAdmin = (url: string, cookie: string): Promise<number> =>
+  fetch(`${url}/aggregated-data/regions`, { headers: { cookie } }).then((r) => r.status);
+
+/** A clock the tests move forward instead of sleeping. */
+function testClock(): { now(): number; advance(ms: number): void } {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
+}
 
 describe('security', () => {
   let t: TestApp;
+  const clock = testClock();
   beforeAll(async () => {
-    t = await startEmbeddedApp({ ALLOWED_ORIGINS: SITE, TRUST_PROXY: '127.0.0.1', SESSION_TTL: '2s' });
+    // TRUST_PROXY=1 is what docker-compose.yml and the Kubernetes manifests ship.
+    t = await startEmbeddedApp({ ALLOWED_ORIGINS: `${SITE}/`, TRUST_PROXY: '1', SESSION_TTL: '1h' }, { clock });
   });
   afterAll(async () => await t?.close());
 
@@ -39,7 +64,7 @@ describe('security', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('the session cookie is HttpOnly, SameSite=Strict, Secure behind TLS, and expires', async () => {
+  it('the session cookie is HttpOnly, SameSite=Strict, Secure behind TLS (X-Forwarded-Proto from a trusted hop), and expires', async () => {
     const res = await login(t.url, ADMIN_PASSWORD, { 'x-forwarded-proto': 'https' });
     expect(res.status).toBe(204);
     const cookie = res.headers.get('set-cookie')!;
@@ -52,8 +77,33 @@ describe('security', () => {
     expect((await fetch(`${t.url}/aggregated-data/regions`, { headers: { cookie: session } })).status).toBe(200);
     const tampered = session.replace(/^(page_stats_session=)(\d)/, (_, name: string, d: string) => `${name}${(Number(d) + 1) % 10}`);
     expect((await fetch(`${t.url}/aggregated-data/regions`, { headers: { cookie: tampered } })).status).toBe(401);
-    await new Promise((r) => setTimeout(r, 2_200));
-    expect((await fetch(`${t.url}/aggregated-data/regions`, { headers: { cookie: session } })).status).toBe(401);
+    expect((await login(t.url, ADMIN_PASSWORD)).headers.get('set-cookie')).not.toMatch(/; Secure/i);
+    clock.advance(HOUR - 60_000);
+    expect(await asAdmin(t.url, session)).toBe(200);
+    clock.advance(61_000);
+    expect(await asAdmin(t.url, session)).toBe(401);
+  });
+
+  it('logout revokes the session on the server: the old cookie gets 401 afterwards', async () => {
+    const session = await signIn(t.url);
+    const other = await signIn(t.url);
+    expect(await asAdmin(t.url, session)).toBe(200);
+    const out = await fetch(`${t.url}/api/logout`, { method: 'POST', headers: { cookie: session } });
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toMatch(/^page_stats_session=;/);
+    // a copy of the cookie kept by the browser (or someone else) no longer works
+    expect(await asAdmin(t.url, session)).toBe(401);
+    expect(await (await fetch(`${t.url}/api/session`, { headers: { cookie: session } })).json()).toEqual({ authenticated: false });
+    // other sessions stay signed in
+    expect(await asAdmin(t.url, other)).toBe(200);
+  });
+
+  it('the client address is the rightmost X-Forwarded-For entry with TRUST_PROXY=1: a forged left entry changes nothing', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await login(t.url, `guess-${i}`, { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.77` })).status);
+    }
+    expect(statuses.at(-1)).toBe(429);
   });
 
   it('login is rate-limited', async () => {
@@ -82,6 +132,65 @@ describe('security', () => {
     expect(admin.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('CSRF: a cross-site or other-origin request with the session cookie gets 403; the dashboard and bearer scripts keep working', async () => {
+    const session = await signIn(t.url);
+    const post = (path: string, headers: Record<string, string>) => fetch(t.url + path, { method: 'POST', headers: { cookie: session, ...headers } });
+    const attacks: Array<[string, Record<string, string>]> = [
+      ['/admin/consolidate', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }],
+      // another port of the same host: same-site for SameSite cookies, not same-origin
+      ['/admin/consolidate', { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:1' }],
+      ['/admin/consolidate', { origin: 'http://127.0.0.1:1' }], // a browser without Sec-Fetch-Site
+      ['/admin/consolidate', { origin: 'null' }], // a sandboxed frame or a data: page
+      ['/api/logout', { 'sec-fetch-site': 'cross-site' }],
+    ];
+    for (const [path, headers] of attacks) {
+      const res = await post(path, headers);
+      expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+      expect((await res.json()).error).toMatch(/^cross-origin request refused: admin actions must come from the dashboard's own origin/);
+    }
+    // the session survived the forged logout
+    expect(await asAdmin(t.url, session)).toBe(200);
+    // a cross-site sign-in (login CSRF) is refused too
+    expect((await login(t.url, ADMIN_PASSWORD, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    // the dashboard itself: same origin
+    expect((await post('/admin/consolidate', { 'sec-fetch-site': 'same-origin', origin: t.url })).status).toBe(200);
+    expect((await post('/admin/consolidate', { origin: t.url })).status).toBe(200);
+    // scripts: a bearer token and no cookie, whatever else they send
+    const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    expect((await fetch(`${t.url}/admin/consolidate`, { method: 'POST', headers: bearer })).status).toBe(200);
+    expect((await fetch(`${t.url}/admin/consolidate`, { method: 'POST', headers: { ...bearer, origin: 'https://evil.example' } })).status).toBe(200);
+  });
+
+  it('OPTIONS on admin routes answers no CORS headers', async () => {
+    for (const path of ['/admin/consolidate', '/api/logout', '/api/login', '/aggregated-data/regions']) {
+      const res = await fetch(t.url + path, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(res.headers.get('access-control-allow-origin'), path).toBeNull();
+      expect(res.headers.get('access-control-allow-methods'), path).toBeNull();
+      expect(res.status, path).toBe(404);
+    }
+  });
+
+  it('HSTS only over HTTPS', async () => {
+    expect((await fetch(`${t.url}/healthz`)).headers.get('strict-transport-security')).toBeNull();
+    const secure = await fetch(`${t.url}/healthz`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(secure.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+  });
+
+  it('admin answers are never cached: Cache-Control no-store, errors included', async () => {
+    const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const answers = [
+      await fetch(`${t.url}/aggregated-data/regions`, { headers: bearer }),
+      await fetch(`${t.url}/aggregated-data/region-daily`, { headers: bearer }),
+      await fetch(`${t.url}/aggregated-data/regions`),
+      await fetch(`${t.url}/admin/consolidate`, { method: 'POST', headers: bearer }),
+      await fetch(`${t.url}/api/session`),
+      await login(t.url, 'wrong password'),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 401, 200, 200, 401]);
+    for (const res of answers) expect(res.headers.get('cache-control'), res.url).toBe('no-store');
+    expect((await fetch(`${t.url}/healthz`)).headers.get('cache-control')).not.toBe('no-store');
+  });
+
   it.each(['/', '/healthz', '/tracker.js', '/aggregated-data/regions', '/nope'])('security headers on %s', async (path) => {
     const res = await fetch(t.url + path);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
@@ -89,6 +198,36 @@ describe('security', () => {
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(res.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+  });
+});
+
+describe('sessions across restarts', () => {
+  it('a restart keeps sessions and revocations; a new password or token ends every session', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'page-stats-sessions-'));
+    try {
+      let t = await startEmbeddedApp({}, { dataDir });
+      const kept = await signIn(t.url);
+      const loggedOut = await signIn(t.url);
+      expect((await fetch(`${t.url}/api/logout`, { method: 'POST', headers: { cookie: loggedOut } })).status).toBe(204);
+      await t.close();
+
+      t = await startEmbeddedApp({}, { dataDir });
+      expect(await asAdmin(t.url, kept)).toBe(200);
+      expect(await asAdmin(t.url, loggedOut)).toBe(401);
+      await t.close();
+
+      const newPassword = 'a brand new password';
+      t = await startEmbeddedApp({ ADMIN_PASSWORD: newPassword }, { dataDir });
+      expect(await asAdmin(t.url, kept)).toBe(401);
+      const afterChange = await signIn(t.url, newPassword);
+      await t.close();
+
+      t = await startEmbeddedApp({ ADMIN_PASSWORD: newPassword, ADMIN_TOKEN: 'a-new-admin-token-0123456789' }, { dataDir });
+      expect(await asAdmin(t.url, afterChange)).toBe(401);
+      await t.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

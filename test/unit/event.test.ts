@@ -39,6 +39,49 @@ describe('event normalisation', () => {
     expect(normalisePageName('?only=query').ok).toBe(false);
   });
 
+  it('keeps hash routes (data-hash="true"): #/… and #!/… fragments without their query; other fragments are cut', () => {
+    expect(normalisePageName('/app#/users/42?tab=x')).toEqual({ ok: true, value: '/app#/users/42' });
+    expect(normalisePageName('/app?x=1#!/settings')).toEqual({ ok: true, value: '/app#!/settings' });
+    expect(normalisePageName('#/inbox')).toEqual({ ok: true, value: '#/inbox' });
+    expect(normalisePageName('/docs#install')).toEqual({ ok: true, value: '/docs' });
+    expect(normalisePageName('https://example.com/app#/users')).toEqual({ ok: true, value: '/app#/users' });
+  });
+
+  it.each([
+    ['\u202E (right-to-left override)', '/admin\u202Efdp.exe', 'U+202E'],
+    ['\u202A (left-to-right embedding)', '/a\u202Ab', 'U+202A'],
+    ['\u2066 (isolate)', '/a\u2066b\u2069', 'U+2066'],
+    ['\u2069 (pop isolate)', '/ab\u2069', 'U+2069'],
+    ['\u200B (zero-width space)', '/pri\u200Bcing', 'U+200B'],
+    ['\u200D (zero-width joiner)', '/a\u200Db', 'U+200D'],
+    ['\u2060 (word joiner)', '/a\u2060b', 'U+2060'],
+    ['\uFEFF (byte order mark)', '\uFEFF/pricing', 'U+FEFF'],
+  ])('refuses a page name with %s, naming the character', (_label, name, code) => {
+    const result = normalisePageName(name);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.join(' ')).toMatch(new RegExp(`bidi control or zero-width.*${code.replace('+', '\\+')}`));
+  });
+
+  it.each([
+    ['https://user:secret@example.com/p', '/p'],
+    [' https://user:secret@example.com/p', '/p'],
+    ['\thttps://user:secret@example.com/p?x', '/p'],
+    ['HTTPS://user:secret@example.com/p', '/p'],
+    ['ftp://user:secret@files.example.com/p', '/p'],
+    ['ws://user@example.com/live', '/live'],
+  ])('never keeps credentials from %j', (raw, path) => {
+    expect(normalisePageName(raw)).toEqual({ ok: true, value: path });
+  });
+
+  it.each(['//user:secret@example.com/p', 'ftp://user:secret@', '/go/https://user:secret@example.com', '#/to//user:pw@host'])(
+    'refuses %j, which carries credentials it cannot take apart',
+    (raw) => {
+      const result = normalisePageName(raw);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.problems.join(' ')).toMatch(/user name or password/);
+    },
+  );
+
   it('uses the derived region only when the client sent none, and reports every problem', () => {
     const base = { ...ctx, derivedRegion: 'FR', bot: false };
     expect(normaliseEvent({ pageName: '/' }, base)).toEqual({ ok: true, value: { timestamp: ctx.now, region: 'FR', pageName: '/', bot: false } });

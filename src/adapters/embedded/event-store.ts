@@ -1,43 +1,89 @@
 import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
+import { CappedNames, type CardinalityLimits } from '../cardinality.js';
 import type { SqlDatabase } from '../postgres/database.js';
 import { localStart } from '../postgres/period-sql.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const DAY = localStart('daily', 'ts', '$3::text', '0');
 
+type NameKind = 'page' | 'region';
+
 /**
  * The embedded time-series store: a table keyed by the event's place in the log, so a
- * redelivered batch overwrites nothing and counts nothing twice.
+ * redelivered batch overwrites nothing and counts nothing twice. Page names and regions are
+ * capped as in InfluxDB (MAX_PAGE_NAMES, MAX_REGIONS); the admitted names are kept in a table of
+ * their own, written in the same transaction as the events, so the cap holds across restarts.
  */
 export class EmbeddedEventStore implements EventStore {
-  private constructor(private readonly db: SqlDatabase) {}
+  private readonly names: Record<NameKind, CappedNames>;
 
-  static async open(db: SqlDatabase): Promise<EmbeddedEventStore> {
+  private constructor(
+    private readonly db: SqlDatabase,
+    limits: CardinalityLimits,
+  ) {
+    this.names = { page: new CappedNames(limits.maxPageNames), region: new CappedNames(limits.maxRegions) };
+  }
+
+  static async open(db: SqlDatabase, limits: CardinalityLimits): Promise<EmbeddedEventStore> {
     await db.query(`CREATE TABLE IF NOT EXISTS page_events (
       log_partition integer NOT NULL, log_offset bigint NOT NULL,
       ts timestamptz NOT NULL, region text NOT NULL, page_name text NOT NULL, bot boolean NOT NULL,
       PRIMARY KEY (log_partition, log_offset))`);
     await db.query('CREATE INDEX IF NOT EXISTS page_events_ts_idx ON page_events (ts)');
-    return new EmbeddedEventStore(db);
+    const { rows: existing } = await db.query<{ t: string | null }>(`SELECT to_regclass('event_names')::text AS t`);
+    if (existing[0]?.t == null) {
+      await db.transaction(async (tx) => {
+        await tx.query('CREATE TABLE event_names (kind text NOT NULL, name text NOT NULL, PRIMARY KEY (kind, name))');
+        // A data folder from before the cap: the names it holds are admitted already.
+        await tx.query(`INSERT INTO event_names (kind, name)
+          SELECT 'page', page_name FROM page_events UNION SELECT 'region', region FROM page_events`);
+      });
+    }
+    const store = new EmbeddedEventStore(db, limits);
+    const { rows } = await db.query<{ kind: NameKind; name: string }>('SELECT kind, name FROM event_names');
+    for (const r of rows) store.names[r.kind]?.remember(r.name);
+    return store;
   }
 
   async write(events: readonly LoggedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.db.query(
-      `INSERT INTO page_events (log_partition, log_offset, ts, region, page_name, bot)
-       SELECT p, o, timestamptz 'epoch' + t * interval '1 millisecond', r, n, b
-       FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::boolean[]) AS u(p, o, t, r, n, b)
-       ON CONFLICT (log_partition, log_offset) DO NOTHING`,
-      [
-        events.map((e) => e.partition),
-        events.map((e) => e.offset),
-        events.map((e) => e.timestamp),
-        events.map((e) => e.region),
-        events.map((e) => e.pageName),
-        events.map((e) => e.bot),
-      ],
-    );
+    const admitted: Array<{ kind: NameKind; name: string }> = [];
+    const admit = (kind: NameKind, name: string): string => {
+      const result = this.names[kind].admit(name);
+      if (result.isNew) admitted.push({ kind, name });
+      return result.name;
+    };
+    const regions = events.map((e) => admit('region', e.region));
+    const pages = events.map((e) => admit('page', e.pageName));
+    try {
+      await this.db.transaction(async (tx) => {
+        if (admitted.length > 0) {
+          await tx.query(
+            'INSERT INTO event_names (kind, name) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+            [admitted.map((a) => a.kind), admitted.map((a) => a.name)],
+          );
+        }
+        await tx.query(
+          `INSERT INTO page_events (log_partition, log_offset, ts, region, page_name, bot)
+           SELECT p, o, timestamptz 'epoch' + t * interval '1 millisecond', r, n, b
+           FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::boolean[]) AS u(p, o, t, r, n, b)
+           ON CONFLICT (log_partition, log_offset) DO NOTHING`,
+          [
+            events.map((e) => e.partition),
+            events.map((e) => e.offset),
+            events.map((e) => e.timestamp),
+            regions,
+            pages,
+            events.map((e) => e.bot),
+          ],
+        );
+      });
+    } catch (err) {
+      // Nothing was stored: the names admitted for this batch are free again.
+      for (const a of admitted) this.names[a.kind].forget(a.name);
+      throw err;
+    }
   }
 
   async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {

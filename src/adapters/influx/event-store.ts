@@ -1,20 +1,20 @@
 import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
+import { CappedNames, OVERFLOW_NAME, type CardinalityLimits } from '../cardinality.js';
 import { InfluxHttp, type InfluxSeries } from './client.js';
 import { decodeTag, MEASUREMENT, quoteIdent, quoteString, toLine } from './line-protocol.js';
 
-export interface InfluxOptions {
+export interface InfluxOptions extends CardinalityLimits {
   url: string;
   db: string;
   token: string | undefined;
   /** `INF` or an InfluxQL duration such as `400d` */
   retention: string;
-  maxPageNames: number;
   /** lines per /write request */
   linesPerWrite?: number;
 }
 
-export const OVERFLOW_PAGE = '(other)';
+export const OVERFLOW_PAGE = OVERFLOW_NAME;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
@@ -23,12 +23,15 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  */
 export class InfluxEventStore implements EventStore {
   private readonly http: InfluxHttp;
-  private readonly knownPages = new Set<string>();
+  private readonly pages: CappedNames;
+  private readonly regions: CappedNames;
   private readonly linesPerWrite: number;
   private initialised: Promise<void> | undefined;
 
   private constructor(private readonly options: InfluxOptions) {
     this.http = new InfluxHttp(options.url, options.token);
+    this.pages = new CappedNames(options.maxPageNames);
+    this.regions = new CappedNames(options.maxRegions);
     this.linesPerWrite = options.linesPerWrite ?? 5_000;
   }
 
@@ -44,7 +47,7 @@ export class InfluxEventStore implements EventStore {
 
   private init(): Promise<void> {
     this.initialised ??= this.createDatabase().then(
-      async () => await this.loadKnownPages(),
+      async () => await this.loadKnownNames(),
     );
     this.initialised.catch(() => {
       this.initialised = undefined;
@@ -64,26 +67,29 @@ export class InfluxEventStore implements EventStore {
     }
   }
 
-  private async loadKnownPages(): Promise<void> {
-    const series = await this.http.query(this.options.db, `SHOW TAG VALUES FROM ${quoteIdent(MEASUREMENT.view)} WITH KEY = "page"`);
-    for (const s of series) for (const row of s.values) this.knownPages.add(decodeTag(String(row[1])));
+  private async loadKnownNames(): Promise<void> {
+    for (const [key, names] of [['page', this.pages], ['region', this.regions]] as const) {
+      const series = await this.http.query(this.options.db, `SHOW TAG VALUES FROM ${quoteIdent(MEASUREMENT.view)} WITH KEY = ${quoteIdent(key)}`);
+      for (const s of series) {
+        for (const row of s.values) {
+          const name = decodeTag(String(row[1]));
+          // `(other)` is where overflow goes, not a name that takes a place under the cap
+          if (name !== OVERFLOW_NAME) names.remember(name);
+        }
+      }
+    }
   }
 
   /**
-   * Distinct page names are series in InfluxDB: past MAX_PAGE_NAMES, new names count as `(other)`
-   * so a crawler inventing URLs cannot blow up the index.
+   * Distinct page names and regions are series in InfluxDB: past MAX_PAGE_NAMES / MAX_REGIONS,
+   * new ones count as `(other)` so a crawler inventing URLs cannot blow up the index.
    */
-  private pageFor(name: string): string {
-    if (this.knownPages.has(name)) return name;
-    if (this.knownPages.size >= this.options.maxPageNames) return OVERFLOW_PAGE;
-    this.knownPages.add(name);
-    return name;
-  }
-
   async write(events: readonly LoggedEvent[]): Promise<void> {
     await this.init();
     for (let i = 0; i < events.length; i += this.linesPerWrite) {
-      const lines = events.slice(i, i + this.linesPerWrite).map((e) => toLine(e, this.pageFor(e.pageName)));
+      const lines = events
+        .slice(i, i + this.linesPerWrite)
+        .map((e) => toLine(e, this.pages.admit(e.pageName).name, this.regions.admit(e.region).name));
       await this.http.write(this.options.db, lines);
     }
   }

@@ -35,7 +35,7 @@ function nanoseconds(timestamp: number, offset: string): string {
 /**
  * Escaped tag values, remembered: a batch repeats the same regions and pages thousands of times,
  * and two regular-expression passes per value were a visible share of processing. Bounded: page
- * names are capped by MAX_PAGE_NAMES, regions by their format, and the map starts over when full.
+ * names are capped by MAX_PAGE_NAMES, regions by MAX_REGIONS, and the map starts over when full.
  */
 const escapedTags = new Map<string, string>();
 const MAX_REMEMBERED_TAGS = 50_000;
@@ -56,10 +56,10 @@ function tagValue(value: string): string {
  * itself; two events collide only if they share partition, region, page and millisecond and
  * their offsets differ by a multiple of a million.
  */
-export function toLine(e: LoggedEvent, pageName: string): string {
+export function toLine(e: LoggedEvent, pageName: string, region: string = e.region): string {
   const measurement = e.bot ? MEASUREMENT.bot : MEASUREMENT.view;
   return (
-    `${measurement},page=${tagValue(pageName)},partition=${e.partition},region=${tagValue(e.region)}` +
+    `${measurement},page=${tagValue(pageName)},partition=${e.partition},region=${tagValue(region)}` +
     ` offset=${e.offset}i ${nanoseconds(e.timestamp, e.offset)}`
   );
 }

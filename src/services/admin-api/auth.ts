@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { SessionStore } from '../../ports/session-store.js';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 
@@ -9,8 +10,10 @@ export interface CredentialHashes {
   passwordHash: string | undefined;
   /** sha256 of the bearer token (a long random token needs no slow KDF) */
   tokenHash: string | undefined;
-  /** key for signing session cookies */
+  /** key for signing session cookies: derived from the credentials, so changing them ends every session */
   sessionSecret: Buffer;
+  /** the sessions the server issued and has not taken back (logout) */
+  sessions: SessionStore;
   /** sha256 of the token this process gives commands on the same machine (embedded mode) */
   localTokenHash?: string | undefined;
 }
@@ -45,21 +48,40 @@ export function verifyToken(token: string, tokenHash: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Session cookies are stateless and signed: `<expiry ms>.<nonce>.<hmac>`, so any replica can check them. */
-export function issueSession(secret: Buffer, now: number, ttlMs: number): string {
-  const body = `${now + ttlMs}.${randomBytes(12).toString('base64url')}`;
-  return `${body}.${sign(secret, body)}`;
+export interface SessionTicket {
+  /** sha256 of the cookie's random id: what the session store keeps */
+  idHash: string;
+  expiresAt: number;
 }
 
-export function verifySession(secret: Buffer, cookie: string, now: number): boolean {
+/**
+ * Session cookies are signed, `<expiry ms>.<id>.<hmac>`: a forged or tampered cookie is refused
+ * without a lookup, and the id names the server-side session that logout deletes.
+ */
+export function issueSession(secret: Buffer, now: number, ttlMs: number): SessionTicket & { cookie: string } {
+  const id = randomBytes(18).toString('base64url');
+  const body = `${now + ttlMs}.${id}`;
+  return { cookie: `${body}.${sign(secret, body)}`, idHash: sha256(id), expiresAt: now + ttlMs };
+}
+
+/** The session a cookie names, when its signature is right and it has not expired. */
+export function readSession(secret: Buffer, cookie: string, now: number): SessionTicket | undefined {
   const cut = cookie.lastIndexOf('.');
-  if (cut <= 0) return false;
+  if (cut <= 0) return undefined;
   const body = cookie.slice(0, cut);
   const given = Buffer.from(cookie.slice(cut + 1));
   const expected = Buffer.from(sign(secret, body));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
-  const expiry = Number(body.split('.')[0]);
-  return Number.isFinite(expiry) && expiry > now;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  const [expiry, id, ...rest] = body.split('.');
+  const expiresAt = Number(expiry);
+  if (id === undefined || id === '' || rest.length > 0 || !Number.isFinite(expiresAt) || expiresAt <= now) return undefined;
+  return { idHash: sha256(id), expiresAt };
+}
+
+/** A signed, unexpired cookie whose session the server still holds. */
+export async function verifySession(hashes: CredentialHashes, cookie: string, now: number): Promise<boolean> {
+  const ticket = readSession(hashes.sessionSecret, cookie, now);
+  return ticket !== undefined && (await hashes.sessions.isActive(ticket.idHash, now));
 }
 
 function sign(secret: Buffer, body: string): string {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, invalidInput } from '../../domain/errors.js';
-import { issueSession, verifyPassword, type CredentialHashes } from './auth.js';
+import { issueSession, readSession, verifyPassword, type CredentialHashes } from './auth.js';
 import { adminGuard, SESSION_COOKIE } from './guard.js';
 
 export interface SessionDeps {
@@ -25,9 +25,11 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionDeps): Pr
     if (hash === undefined || !(await verifyPassword(parsed.data.password, hash))) {
       throw new AppError('unauthorized', 'wrong password');
     }
-    const value = issueSession(deps.hashes.sessionSecret, deps.now(), deps.sessionTtlMs);
+    const now = deps.now();
+    const session = issueSession(deps.hashes.sessionSecret, now, deps.sessionTtlMs);
+    await deps.hashes.sessions.create(session.idHash, session.expiresAt, now);
     return await reply
-      .setCookie(SESSION_COOKIE, value, {
+      .setCookie(SESSION_COOKIE, session.cookie, {
         httpOnly: true,
         sameSite: 'strict',
         secure: req.protocol === 'https',
@@ -38,7 +40,11 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionDeps): Pr
       .send();
   });
 
-  app.post('/api/logout', async (_req, reply) => {
+  // Revoked on the server: a copy of the cookie (another tab, a stolen one) stops working too.
+  app.post('/api/logout', async (req, reply) => {
+    const cookie = req.cookies[SESSION_COOKIE];
+    const session = cookie === undefined ? undefined : readSession(deps.hashes.sessionSecret, cookie, deps.now());
+    if (session !== undefined) await deps.hashes.sessions.revoke(session.idHash);
     return await reply.clearCookie(SESSION_COOKIE, { path: '/' }).code(204).send();
   });
 

@@ -19,6 +19,13 @@ export interface IngestDeps {
   registry: Registry;
 }
 
+const PAGE_VIEW = '/page-view';
+
+/** Browsers send origins serialised (lower case, no default port); other clients may not. */
+function serialisedOrigin(origin: string): string {
+  return URL.canParse(origin) ? new URL(origin).origin : origin;
+}
+
 /** ingest-service: `POST /page-view`, the public write path. */
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
   const accepted = new Counter({
@@ -39,14 +46,18 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
 
   registerJsonBodyParser(app);
   const anyOrigin = deps.allowedOrigins.length === 0;
+  const allowed = new Set(deps.allowedOrigins);
+  // @fastify/cors answers preflights through an `OPTIONS *` route, which matches every path:
+  // the delegator keeps CORS to /page-view, so an admin route's OPTIONS is a plain 404.
   await app.register(cors, {
-    origin: anyOrigin ? '*' : deps.allowedOrigins,
-    methods: ['POST'],
-    maxAge: 86_400,
+    delegator: (req, callback) => {
+      const pageView = req.url.split('?')[0] === PAGE_VIEW;
+      callback(null, pageView ? { origin: anyOrigin ? '*' : deps.allowedOrigins, methods: ['POST'], maxAge: 86_400 } : { origin: false });
+    },
   });
 
   app.post(
-    '/page-view',
+    PAGE_VIEW,
     {
       config: {
         rateLimit: deps.rateLimitPerMinute > 0 ? { max: deps.rateLimitPerMinute, timeWindow: 60_000 } : false,
@@ -54,7 +65,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
     },
     async (req, reply) => {
       const origin = req.headers.origin;
-      if (!anyOrigin && origin !== undefined && !deps.allowedOrigins.includes(origin)) {
+      if (!anyOrigin && origin !== undefined && !allowed.has(serialisedOrigin(origin))) {
         throw new AppError('forbidden', `origin ${origin} is not in ALLOWED_ORIGINS`);
       }
       const body: unknown = req.body;
