@@ -21,6 +21,7 @@ import { resolveCredentials } from './credentials.js';
 import { createHttpServer, registerHealthRoutes, registerUi } from './http-server.js';
 import { Lifecycle } from './lifecycle.js';
 import { newLocalToken, publishControl } from './local-control.js';
+import { registerOpenApi } from './openapi.js';
 
 export type Role = 'ingest' | 'processing' | 'consolidator' | 'admin';
 
@@ -84,6 +85,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
       trustProxy: config.trustProxy,
       requestTimeoutMs: config.requestTimeoutMs,
     });
+    await registerOpenApi(http);
     const checks: Record<string, () => Promise<boolean>> = {};
     if (publisher) checks.eventLog = () => publisher.ready();
     if (eventStore) checks.eventStore = () => eventStore.ready();
@@ -117,6 +119,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         hashes,
         now,
         timezone: config.reportTimeZone,
+        weekStart: config.weekStart,
         consolidate: consolidator ? (range) => consolidator.run(range) : undefined,
       });
     }
