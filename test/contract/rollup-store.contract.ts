@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decomposeDays } from '../../src/domain/periods.js';
 import type { RollupStore } from '../../src/ports/rollup-store.js';
 import { HOSTILE_NAMES } from './names.js';
 
@@ -110,6 +111,58 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
         const rows = await store.query({ granularity: 'monthly', start: dayStart, end: dayStart + 1, region: n, pageName: n });
         expect(rows).toEqual([{ periodStart: dayStart, region: n, pageName: n, views: i + 1 }]);
       }
+    });
+
+    it('stats read the summed rollups exactly: views, distinct keys, breakdown, series, paging', async () => {
+      // 2031: no other test writes there. Two regions, three pages, 40 days across a month edge.
+      const first = at('2031-01-20T00:00:00Z');
+      const daily = [];
+      for (let d = 0; d < 40; d++) {
+        for (const [r, region] of ['S1', 'S2'].entries()) {
+          for (const [p, pageName] of ['/a', '/b', '/c'].entries()) {
+            const views = (d + r * 2 + p) % 4; // zero on some days
+            if (views > 0) daily.push({ dayStart: first + d * 86_400_000, region, pageName, views });
+          }
+        }
+      }
+      await store.replaceWindow({ start: first, end: first + 40 * 86_400_000, timeZone: 'UTC', weekStart: 1, daily, bots: [{ dayStart: first, hits: 3 }] });
+      const sum = (rows: typeof daily) => rows.reduce((n, r) => n + r.views, 0);
+      // 2031-01-25 … 2031-02-26: part of January, whole weeks of February, edge days
+      const days = { start: at('2031-01-25T00:00:00Z'), end: at('2031-02-27T00:00:00Z') };
+      const inRange = daily.filter((r) => r.dayStart >= days.start && r.dayStart < days.end);
+      const pieces = decomposeDays(days, 'UTC', 1);
+      expect(pieces.weeks.length).toBeGreaterThan(0);
+      expect(await store.views(pieces, {})).toBe(sum(inRange));
+      expect(await store.views(pieces, { region: 'S2' })).toBe(sum(inRange.filter((r) => r.region === 'S2')));
+      expect(await store.views(pieces, { pageName: '/b' })).toBe(sum(inRange.filter((r) => r.pageName === '/b')));
+      expect(await store.views(pieces, { region: 'S1', pageName: '/c' })).toBe(sum(inRange.filter((r) => r.region === 'S1' && r.pageName === '/c')));
+      expect(await store.distinct('page', pieces, { region: 'S1' })).toBe(3);
+      expect(await store.distinct('region', pieces, {})).toBe(2);
+      const byPage = ['/a', '/b', '/c']
+        .map((key) => ({ key, views: sum(inRange.filter((r) => r.pageName === key)) }))
+        .sort((a, b) => b.views - a.views || (a.key < b.key ? -1 : 1));
+      const top = await store.breakdown({ by: 'page', pieces, filter: {}, limit: 2, offset: 0 });
+      expect(top).toEqual({ total: sum(inRange), distinct: 3, rows: byPage.slice(0, 2) });
+      expect((await store.breakdown({ by: 'page', pieces, filter: {}, limit: 2, offset: 2 })).rows).toEqual(byPage.slice(2));
+      expect((await store.breakdown({ by: 'page', pieces, filter: {}, search: 'B', limit: 10, offset: 0 })).rows).toEqual(byPage.filter((r) => r.key === '/b'));
+      const monthly = await store.series({ interval: 'monthly', ...days, timeZone: 'UTC', weekStart: 1, filter: { region: 'S1' } });
+      expect(monthly).toEqual([
+        { periodStart: at('2031-01-01T00:00:00Z'), views: sum(inRange.filter((r) => r.region === 'S1' && r.dayStart < at('2031-02-01T00:00:00Z'))) },
+        { periodStart: at('2031-02-01T00:00:00Z'), views: sum(inRange.filter((r) => r.region === 'S1' && r.dayStart >= at('2031-02-01T00:00:00Z'))) },
+      ]);
+      expect(await store.botHits(first, first + 86_400_000)).toBe(3);
+      // Paging with `after` walks every row once.
+      const all = await store.query({ granularity: 'daily', ...days });
+      const paged = [];
+      let after;
+      for (;;) {
+        const page = await store.query({ granularity: 'daily', ...days, limit: 7, after });
+        paged.push(...page);
+        if (page.length < 7) break;
+        after = page.at(-1);
+      }
+      expect(paged).toEqual(all);
+      expect(sum(all as typeof daily)).toBe(sum(inRange));
     });
 
     it('reports readiness', async () => {

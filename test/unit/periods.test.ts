@@ -1,6 +1,20 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { parseDurationMs } from '../../src/domain/duration.js';
-import { chunkDays, parseInstant, parseLocalDate, parseWeekStart, periodOf } from '../../src/domain/periods.js';
+import {
+  chunkDays,
+  coveringDays,
+  decomposeDays,
+  localDate,
+  parseInstant,
+  parseLocalDate,
+  parseWeekStart,
+  periodOf,
+  periodStarts,
+  previousDays,
+  type WeekStart,
+} from '../../src/domain/periods.js';
 
 const at = (iso: string): number => Date.parse(iso);
 const isoPeriod = (p: { start: number; end: number }): [string, string] => [new Date(p.start).toISOString(), new Date(p.end).toISOString()];
@@ -51,5 +65,62 @@ describe('periods', () => {
       ['2026-02-01', '2026-03-03'],
       ['2026-03-04', '2026-03-05'],
     ]);
+  });
+});
+
+describe('decomposeDays', () => {
+  const DAY = 86_400_000;
+  /** The local dates a decomposition covers, each piece expanded to its days, in order. */
+  function expand(d: { months: number[]; weeks: number[]; days: number[] }, zone: string, weekStart: WeekStart): string[] {
+    const out: string[] = [];
+    const add = (start: number, end: number) => {
+      for (let t = start; t < end; t = DateTime.fromMillis(t, { zone }).plus({ days: 1 }).startOf('day').toMillis()) out.push(localDate(t, zone));
+    };
+    for (const m of d.months) add(m, periodOf('monthly', m, zone, weekStart).end);
+    for (const w of d.weeks) add(w, periodOf('weekly', w, zone, weekStart).end);
+    for (const day of d.days) add(day, periodOf('daily', day, zone, weekStart).end);
+    return out.sort();
+  }
+
+  it('partitions any range of local days into whole months, whole weeks and days, each day once', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2023, 0, 1), max: Date.UTC(2027, 0, 1) }),
+        fc.integer({ min: 1, max: 800 }),
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Pacific/Chatham'),
+        fc.constantFrom<WeekStart>(1, 3, 7),
+        (instant, length, zone, weekStart) => {
+          const days = coveringDays(instant, instant + length * DAY, zone);
+          const pieces = decomposeDays(days, zone, weekStart);
+          const expected: string[] = [];
+          for (let t = days.start; t < days.end; t = DateTime.fromMillis(t, { zone }).plus({ days: 1 }).startOf('day').toMillis()) {
+            expected.push(localDate(t, zone));
+          }
+          expect(expand(pieces, zone, weekStart)).toEqual(expected);
+          // Few rows: at most 6 edge days on each side of each whole-week run.
+          expect(pieces.days.length).toBeLessThanOrEqual(24);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes whole months and weeks where it can', () => {
+    const year = decomposeDays({ start: at('2025-01-01T00:00:00Z'), end: at('2026-01-01T00:00:00Z') }, 'UTC', 1);
+    expect(year).toEqual({ months: Array.from({ length: 12 }, (_, m) => Date.UTC(2025, m, 1)), weeks: [], days: [] });
+    // Wed 2025-11-05 … Tue 2025-12-02: days to Sunday, three whole weeks, then Monday and Tuesday
+    const d = decomposeDays({ start: at('2025-11-05T00:00:00Z'), end: at('2025-12-03T00:00:00Z') }, 'UTC', 1);
+    expect(d.months).toEqual([]);
+    expect(d.weeks.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual(['2025-11-10', '2025-11-17', '2025-11-24']);
+    expect(d.days.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual([
+      '2025-11-05', '2025-11-06', '2025-11-07', '2025-11-08', '2025-11-09', '2025-12-01', '2025-12-02',
+    ]);
+  });
+
+  it('the previous period has as many local days, across a DST change', () => {
+    const days = coveringDays(at('2026-03-29T10:00:00Z'), at('2026-04-04T10:00:00Z'), 'Europe/Berlin');
+    const before = previousDays(days, 'Europe/Berlin');
+    expect([localDate(before.start, 'Europe/Berlin'), localDate(before.end - 1, 'Europe/Berlin')]).toEqual(['2026-03-22', '2026-03-28']);
+    expect(periodStarts('weekly', days.start, days.end, 'Europe/Berlin', 1).map((t) => localDate(t, 'Europe/Berlin'))).toEqual(['2026-03-23', '2026-03-30']);
   });
 });
