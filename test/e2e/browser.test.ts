@@ -476,7 +476,8 @@ describe('in headless Chromium', () => {
       await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       // Phones cannot scroll sideways to reach a cut-off control.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
-      await page.screenshot({ path: `${DOCS}dashboard-${name}.png`, animations: 'disabled', caret: 'hide' });
+      // The desktop shot shows the whole page, tables included; the phone shot its first screen.
+      await page.screenshot({ path: `${DOCS}dashboard-${name}.png`, fullPage: !mobile, animations: 'disabled', caret: 'hide' });
       expect(errors).toEqual([]);
       await context.close();
     }
