@@ -23,6 +23,9 @@ const CASES: Case[] = [
   { name: 'pageName too long', body: JSON.stringify({ pageName: `/${'a'.repeat(600)}` }), status: 400, message: /longer than 512/ },
   { name: 'pageName with NUL', body: JSON.stringify({ pageName: '/a\u0000b' }), status: 400, message: /control characters/ },
   { name: 'pageName with a lone surrogate', body: '{"pageName":"/a\\ud800"}', status: 400, message: /valid Unicode/ },
+  { name: 'pageName with a right-to-left override', body: JSON.stringify({ pageName: '/invoice\u202Efdp.exe' }), status: 400, message: /bidi control or zero-width characters \(found U\+202E\)/ },
+  { name: 'pageName with a zero-width space', body: JSON.stringify({ pageName: '/pri\u200Bcing' }), status: 400, message: /bidi control or zero-width characters \(found U\+200B\)/ },
+  { name: 'pageName with credentials it cannot take apart', body: JSON.stringify({ pageName: '//user:secret@example.com/p' }), status: 400, message: /user name or password/ },
   { name: 'timestamp a boolean', body: JSON.stringify({ pageName: '/', timestamp: true }), status: 400, message: /timestamp/ },
   { name: 'timestamp not a date', body: JSON.stringify({ pageName: '/', timestamp: 'yesterday' }), status: 400, message: /timestamp/ },
   { name: 'timestamp in the future', body: JSON.stringify({ pageName: '/', timestamp: now + 10 * 60_000 }), status: 400, message: /future/ },
@@ -75,6 +78,8 @@ describe('bad input gets the documented 4xx, a clear message, and stores nothing
     ['/aggregated-data/region-daily?startTime=0', /looks like seconds/],
     ['/aggregated-data/realtime?minutes=0', /minutes/],
     ['/admin/consolidate?from=2026-13-01', /from/],
+    ['/admin/consolidate?from=0000-01-01&to=0000-01-02', /from: must be a day in the years 1970 to 9998/],
+    ['/admin/consolidate?from=9999-12-30&to=9999-12-31', /to: must be a day in the years 1970 to 9998/],
   ];
   it.each(queries)('%s → 400', async (path, message) => {
     const method = path.startsWith('/admin/') ? 'POST' : 'GET';

@@ -28,6 +28,12 @@ export interface ConsolidationResult {
 /** A backfill is split into chunks of this many days; each chunk is replaced in one transaction. */
 const CHUNK_DAYS = 31;
 export const MAX_RANGE_DAYS = 366 * 20;
+/**
+ * Days a run may cover: events are epoch milliseconds, and the weeks and months of a day late in
+ * 9999 end in year 10000, which neither ISO strings nor PostgreSQL timestamps can carry.
+ */
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 9998;
 
 /**
  * consolidator-service: counts page views per local day from the event store (the store does the
@@ -78,7 +84,12 @@ export class Consolidator {
     const problems: string[] = [];
     if (f === undefined) problems.push(`from: expected a date YYYY-MM-DD, got "${from}"`);
     if (t === undefined) problems.push(`to: expected a date YYYY-MM-DD, got "${to}"`);
-    if (f === undefined || t === undefined) throw invalidInput('invalid consolidation range', problems);
+    for (const [name, day] of [['from', f], ['to', t]] as const) {
+      if (day !== undefined && (day.year < FIRST_YEAR || day.year > LAST_YEAR)) {
+        problems.push(`${name}: must be a day in the years ${FIRST_YEAR} to ${LAST_YEAR}, got "${day.toISODate()}"`);
+      }
+    }
+    if (f === undefined || t === undefined || problems.length > 0) throw invalidInput('invalid consolidation range', problems);
     if (t < f) throw invalidInput('invalid consolidation range', ['to: must not be before from']);
     const days = t.diff(f, 'days').days + 1;
     if (days > MAX_RANGE_DAYS) throw invalidInput('invalid consolidation range', [`at most ${MAX_RANGE_DAYS} days per run`]);
