@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { decomposeDays, periodStarts, previousDays, type Granularity, type WeekStart } from '../../domain/periods.js';
+import { decomposeDays, localDate, periodStarts, previousDays, type Granularity, type WeekStart } from '../../domain/periods.js';
 import type { RollupStore } from '../../ports/rollup-store.js';
 import { CONTENT_TYPE, streamPages } from './csv.js';
 import { fail, FILTER_PARAMS, parseDayRange, parseFilters, parseQuery } from './query-params.js';
@@ -145,7 +145,7 @@ export async function statsRoutes(app: FastifyInstance, deps: StatsDeps): Promis
             if (page.rows.length < CSV_PAGE) return;
           }
         }
-        const name = `${q.by === 'page' ? 'pages' : 'regions'}-${iso(days.start).slice(0, 10)}-${iso(days.end).slice(0, 10)}.csv`;
+        const name = `${q.by === 'page' ? 'pages' : 'regions'}-${localDate(days.start, deps.timezone)}-${localDate(days.end - 1, deps.timezone)}.csv`;
         return await reply
           .type(CONTENT_TYPE.csv)
           .header('content-disposition', `attachment; filename="${name}"`)
