@@ -13,3 +13,16 @@ export function appEnvNames(): Set<string> {
   if (start < 0 || end < 0) throw new Error('EnvSchema = z.object({ … }) not found in src/runtime/config.ts');
   return new Set([...source.slice(start, end).matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!));
 }
+
+/**
+ * The TRUST_PROXY that docker-compose.yml and the Kubernetes base ship for ingest (they must
+ * agree): the nginx end-to-end test runs the app with exactly this value.
+ */
+export function shippedTrustProxy(): string {
+  const k8s = /^TRUST_PROXY=(.*)$/m.exec(readFileSync(join(ROOT, 'deploy', 'k8s', 'base', 'page-stats.env'), 'utf8'))?.[1]?.trim();
+  const compose = /^\s+TRUST_PROXY:\s*"?([^"\n]*)"?\s*$/m.exec(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'))?.[1]?.trim();
+  if (k8s === undefined || compose === undefined || k8s !== compose) {
+    throw new Error(`TRUST_PROXY differs between deploy/k8s/base/page-stats.env (${k8s}) and docker-compose.yml (${compose})`);
+  }
+  return k8s;
+}

@@ -1,16 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, request } from 'node:http';
+import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, BROWSER_UA, startEmbeddedApp, type TestApp } from '../helpers/embedded-app.js';
+import { shippedTrustProxy } from '../deploy/app-contract.js';
+import { ADMIN_PASSWORD, ADMIN_TOKEN, BROWSER_UA, startEmbeddedApp, type TestApp } from '../helpers/embedded-app.js';
 import { ROOT } from '../helpers/process.js';
 import { freePort } from '../tooling/free-port.js';
+import { startNetworkNamespace, type NetworkNamespace } from '../tooling/netns.js';
 
 // The real nginx (Debian nginx-light, installed by scripts/setup-test-deps.sh) with the project's
-// ui/nginx.conf, in front of the whole app started in this process.
+// ui/nginx.conf, in front of the whole app started in this process, which runs with the
+// TRUST_PROXY that docker-compose.yml and the Kubernetes manifests ship.
+//
+// Visitors must reach nginx from addresses of their own (a GB address, two more for rate
+// limits), so nginx runs in a network namespace of the test's whose loopback also carries those
+// addresses. Visitors are Unix sockets into that namespace, each connecting to nginx from one
+// address; nginx reaches the app through a Unix socket piped to the app's port.
 
 const NGINX = '/usr/sbin/nginx';
 const DIST = join(ROOT, 'dist');
@@ -19,6 +28,20 @@ const TEMPLATE = join(ROOT, 'ui', 'nginx.conf');
 const NOBODY = 65534;
 /** A GB address in the geoip-country data set (MaxMind's documentation range). */
 const GB_ADDRESS = '81.2.69.142';
+/** An SE address from the same range. */
+const SE_ADDRESS = '89.160.20.112';
+/** Two visitors without a country, for the per-visitor rate limit. */
+const VISITOR_A = '198.51.100.7';
+const VISITOR_B = '198.51.100.8';
+/** Loopback: the address tests use when who the visitor is does not matter. */
+const LOCAL = '127.0.0.1';
+/** What a browser would send as Host and Origin: the address it reached nginx at. */
+const PUBLIC_HOST = 'stats.example:8080';
+/** Low enough to reach through nginx's own limit (20/s, burst 100) in a few seconds. */
+const APP_RATE_LIMIT = 150;
+
+/** Where a request goes: the app's own URL, or a visitor's socket to nginx. */
+type Via = string | { socketPath: string };
 
 /** envsubst for the template: every ${NAME} must have a value, and nothing else is touched. */
 function renderNginxConf(template: string, values: Record<string, string>): string {
@@ -39,13 +62,17 @@ interface RawResponse {
 
 /** One HTTP/1.1 request on its own connection, with headers and body exactly as they came. */
 function http(
-  base: string,
+  via: Via,
   method: string,
   path: string,
   options: { headers?: Record<string, string>; body?: string } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(base + path, { method, headers: options.headers, agent: false }, (res) => {
+    const target =
+      typeof via === 'string'
+        ? { url: via + path, headers: options.headers }
+        : { url: `http://${PUBLIC_HOST}${path}`, headers: { host: PUBLIC_HOST, ...options.headers }, socketPath: via.socketPath };
+    const req = request(target.url, { method, headers: target.headers, agent: false, ...(target.socketPath ? { socketPath: target.socketPath } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -65,13 +92,17 @@ function http(
 
 const json = (res: RawResponse): any => JSON.parse(res.body.toString('utf8'));
 
-describe('nginx in front of the app (ui/nginx.conf)', () => {
+describe('nginx in front of the app (ui/nginx.conf), with the shipped TRUST_PROXY', () => {
   let app: TestApp;
   let nginx: ChildProcess;
   let nginxExited: Promise<number | null>;
   let nginxStderr = '';
   let prefix: string;
-  let url: string;
+  let netns: NetworkNamespace;
+  let upstream: Server;
+  /** a visitor's way to nginx, by source address */
+  const visitors: Record<string, Via> = {};
+  let url: Via;
   let uiRoot: string;
 
   beforeAll(async () => {
@@ -80,10 +111,22 @@ describe('nginx in front of the app (ui/nginx.conf)', () => {
     }
     if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: run scripts/setup-test-deps.sh (Debian nginx-light)`);
 
-    // The app trusts nginx (127.0.0.1) to append the client address to X-Forwarded-For.
-    app = await startEmbeddedApp({ TRUST_PROXY: '127.0.0.1' });
+    // The app trusts one hop, nginx, to append the client address to X-Forwarded-For.
+    app = await startEmbeddedApp({ TRUST_PROXY: shippedTrustProxy(), RATE_LIMIT_PER_MINUTE: String(APP_RATE_LIMIT) });
 
     prefix = mkdtempSync(join(tmpdir(), 'page-stats-nginx-'));
+    netns = await startNetworkNamespace([GB_ADDRESS, SE_ADDRESS, VISITOR_A, VISITOR_B]);
+    // nginx (inside the namespace) → this socket → the app's port (outside)
+    const appSocket = join(prefix, 'app.sock');
+    const appPort = Number(new URL(app.url).port);
+    upstream = createServer((c) => {
+      const u = connect(appPort, '127.0.0.1');
+      c.on('error', () => u.destroy());
+      u.on('error', () => c.destroy());
+      c.pipe(u).pipe(c);
+    });
+    await new Promise<void>((resolve) => upstream.listen(appSocket, resolve));
+    chmodSync(appSocket, 0o666);
     // A copy of the UI build laid out like dist/ (which may live where `nobody` cannot read), plus a
     // stand-in for the server code that also sits in dist/: it must never be served.
     uiRoot = join(prefix, 'ui');
@@ -93,25 +136,27 @@ describe('nginx in front of the app (ui/nginx.conf)', () => {
     writeFileSync(join(uiRoot, 'runtime', 'cli.js'), '// server code\n');
 
     const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     writeFileSync(
       join(prefix, 'nginx.conf'),
       renderNginxConf(readFileSync(TEMPLATE, 'utf8'), {
         NGINX_PORT: `127.0.0.1:${port}`,
-        APP_UPSTREAM: new URL(app.url).host,
+        APP_UPSTREAM: `unix:${appSocket}`,
         UI_ROOT: uiRoot,
         NGINX_ACCESS_LOG: 'access.log', // relative: under the prefix
       }),
     );
 
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) chownTree(prefix, NOBODY, NOBODY);
-    nginx = spawn(NGINX, ['-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], {
+    chownTree(prefix, NOBODY, NOBODY);
+    nginx = netns.spawn(NGINX, ['-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+      user: NOBODY,
     });
     nginx.stderr?.on('data', (d: Buffer) => (nginxStderr += d.toString()));
     nginxExited = new Promise((resolve) => nginx.once('exit', (code) => resolve(code)));
+    mkdirSync(join(prefix, 'visitors'));
+    const sockets = await netns.visitorSockets(join(prefix, 'visitors'), port, [LOCAL, GB_ADDRESS, SE_ADDRESS, VISITOR_A, VISITOR_B]);
+    for (const [address, socketPath] of Object.entries(sockets)) visitors[address] = { socketPath };
+    url = visitors[LOCAL]!;
 
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -129,6 +174,8 @@ describe('nginx in front of the app (ui/nginx.conf)', () => {
       const stopped = await Promise.race([nginxExited, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
       if (stopped === 'timeout') nginx.kill('SIGKILL');
     }
+    await netns?.stop();
+    await new Promise((resolve) => (upstream ? upstream.close(resolve) : resolve(undefined)));
     await app?.close();
     if (prefix !== undefined) rmSync(prefix, { recursive: true, force: true });
   });
@@ -138,11 +185,9 @@ describe('nginx in front of the app (ui/nginx.conf)', () => {
     expect(pid).toBe(nginx.pid);
     for (const dir of ['client_body_temp', 'proxy_temp']) expect(statSync(join(prefix, dir)).isDirectory()).toBe(true);
     expect(existsSync(join(prefix, 'access.log'))).toBe(true);
-    if (process.getuid?.() === 0) {
-      // nobody cannot write to /var/log/nginx, /var/lib/nginx or /run: getting here proves nginx did not try
-      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      expect(Number(uid)).toBe(NOBODY);
-    }
+    // nobody cannot write to /var/log/nginx, /var/lib/nginx or /run: getting here proves nginx did not try
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    expect(Number(uid)).toBe(NOBODY);
     expect(nginxStderr).not.toMatch(/\[(emerg|alert|crit)\]/);
   });
 
@@ -211,22 +256,21 @@ describe('nginx in front of the app (ui/nginx.conf)', () => {
     expect(json(session)).toEqual({ authenticated: false });
   });
 
-  it('passes the client address on: a CDN-supplied X-Forwarded-For decides the region', async () => {
-    const send = (pageName: string, headers: Record<string, string>) =>
-      http(url, 'POST', '/page-view', {
-        headers: { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': BROWSER_UA, ...headers },
-        body: JSON.stringify({ pageName }), // no region: the server derives it from the address
-      });
-    // As if a CDN in front of nginx had added the visitor's address.
-    const viaCdn = await send('/nginx-xff', { 'x-forwarded-for': GB_ADDRESS });
-    expect(viaCdn.status).toBe(202);
-    expect(json(viaCdn)).toEqual({ accepted: 1 });
-    // Straight to nginx: the address nginx saw (loopback, no country).
-    expect((await send('/nginx-direct', {})).status).toBe(202);
+  const pageView = (via: Via, pageName: string, headers: Record<string, string> = {}) =>
+    http(via, 'POST', '/page-view', {
+      headers: { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': BROWSER_UA, ...headers },
+      body: JSON.stringify({ pageName }), // no region: the server derives it from the address
+    });
+
+  it('derives the region from the visitor address nginx forwards; a forged X-Forwarded-For changes nothing', async () => {
+    expect((await pageView(visitors[GB_ADDRESS]!, '/nginx-gb')).status).toBe(202);
+    // what the visitor writes into the header stands left of the address nginx appends
+    expect((await pageView(visitors[SE_ADDRESS]!, '/nginx-se', { 'x-forwarded-for': GB_ADDRESS })).status).toBe(202);
+    expect((await pageView(url, '/nginx-local')).status).toBe(202);
 
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
     let rows: Array<{ region: string; pageName: string; views: number }> = [];
-    for (let attempt = 0; attempt < 100 && rows.length < 2; attempt++) {
+    for (let attempt = 0; attempt < 100 && rows.length < 3; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 200));
       const run = await http(url, 'POST', '/admin/consolidate', { headers: admin });
       expect(run.status).toBe(200);
@@ -234,13 +278,51 @@ describe('nginx in front of the app (ui/nginx.conf)', () => {
       expect(daily.status).toBe(200);
       rows = (json(daily).rows as typeof rows).filter((r) => r.pageName.startsWith('/nginx-'));
     }
-    // Appended, not replaced: "81.2.69.142, 127.0.0.1" — the app trusts 127.0.0.1 and stops at
-    // the first address it does not trust. Replacing the header would have made this "unknown".
     expect(rows.map(({ region, pageName, views }) => ({ region, pageName, views })).sort((a, b) => a.pageName.localeCompare(b.pageName))).toEqual([
-      { region: 'unknown', pageName: '/nginx-direct', views: 1 },
-      { region: 'GB', pageName: '/nginx-xff', views: 1 },
+      { region: 'GB', pageName: '/nginx-gb', views: 1 },
+      { region: 'unknown', pageName: '/nginx-local', views: 1 },
+      { region: 'SE', pageName: '/nginx-se', views: 1 },
     ]);
-    expect(readFileSync(join(prefix, 'access.log'), 'utf8')).toContain(`"POST /page-view HTTP/1.1" 202`);
+    expect(readFileSync(join(prefix, 'access.log'), 'utf8')).toContain(`${GB_ADDRESS} - [`);
+  });
+
+  it('rate-limits page views per visitor: two visitors behind nginx do not share a bucket', async () => {
+    // Paced so nginx's own limit (20/s, burst 100) lets them through: the 429 must be the app's.
+    const statuses: number[] = [];
+    for (let i = 0; i <= APP_RATE_LIMIT; i++) {
+      const res = await pageView(visitors[VISITOR_A]!, '/nginx-limit');
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(JSON.stringify(json(res))).not.toContain('nginx');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(statuses.filter((s) => s === 202)).toHaveLength(APP_RATE_LIMIT);
+    expect(statuses.at(-1)).toBe(429);
+    // the next visitor is not limited by the first one's requests
+    expect((await pageView(visitors[VISITOR_B]!, '/nginx-limit')).status).toBe(202);
+    // and a visitor cannot escape the limit by forging X-Forwarded-For
+    expect((await pageView(visitors[VISITOR_A]!, '/nginx-limit', { 'x-forwarded-for': '203.0.113.1' })).status).toBe(429);
+  });
+
+  it('sign-in: login limits are per visitor, the cookie is Secure over X-Forwarded-Proto: https, and the Origin check passes', async () => {
+    const login = (via: Via, password: string, headers: Record<string, string> = {}) =>
+      http(via, 'POST', '/api/login', { headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ password }) });
+    for (let i = 0; i < 10; i++) expect((await login(visitors[VISITOR_A]!, `guess-${i}`)).status).toBe(401);
+    expect((await login(visitors[VISITOR_A]!, ADMIN_PASSWORD)).status).toBe(429);
+    // someone else guessing does not lock the admin out
+    const secure = await login(visitors[VISITOR_B]!, ADMIN_PASSWORD, { 'x-forwarded-proto': 'https', origin: `https://${PUBLIC_HOST}` });
+    expect(secure.status).toBe(204);
+    expect(secure.headers['set-cookie']?.[0]).toMatch(/; Secure/i);
+    expect(secure.headers['strict-transport-security']).toBeDefined();
+    // plain http: no Secure flag (the browser would not send the cookie back), no HSTS
+    const plain = await login(visitors[GB_ADDRESS]!, ADMIN_PASSWORD, { origin: `http://${PUBLIC_HOST}` });
+    expect(plain.status).toBe(204);
+    expect(plain.headers['set-cookie']?.[0]).not.toMatch(/; Secure/i);
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    // a page on another origin cannot sign the browser in or out
+    expect((await login(visitors[GB_ADDRESS]!, ADMIN_PASSWORD, { origin: 'http://stats.example:9090' })).status).toBe(403);
   });
 
   it('answers an oversized body with 413 itself; the app never sees it', async () => {
