@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, BROWSER_UA, startEmbeddedApp, type TestApp } from '../helpers/embedded-app.js';
-import { runCli, waitForHttp } from '../helpers/process.js';
+import { CLI, ROOT, runCli, waitForHttp } from '../helpers/process.js';
 import { freePort } from '../tooling/free-port.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -227,6 +228,50 @@ describe('sessions across restarts', () => {
       await t.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the embedded data folder is the owner\'s only', () => {
+  it('DATA_DIR is 0700 and every file in it 0600, even under umask 000 and over a folder an older release left open', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'page-stats-perms-'));
+    const dataDir = join(parent, 'data');
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o777);
+    writeFileSync(join(dataDir, 'left-by-an-older-release'), 'x', { mode: 0o666 });
+    chmodSync(join(dataDir, 'left-by-an-older-release'), 0o666);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, ADMIN_PASSWORD };
+    const child = spawn('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CLI, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await waitForHttp(`${url}/healthz`, 60_000);
+      const res = await fetch(`${url}/page-view`, { method: 'POST', headers: { 'content-type': 'text/plain', 'user-agent': BROWSER_UA }, body: '{"pageName":"/perms"}' });
+      expect(res.status).toBe(202);
+      expect((await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    try {
+      const open: string[] = [];
+      const walk = (dir: string): void => {
+        if ((statSync(dir).mode & 0o777) !== 0o700) open.push(`${dir} ${(statSync(dir).mode & 0o777).toString(8)}`);
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) walk(path);
+          else if ((statSync(path).mode & 0o077) !== 0) open.push(`${path} ${(statSync(path).mode & 0o777).toString(8)}`);
+        }
+      };
+      walk(dataDir);
+      expect(readdirSync(join(dataDir, 'pglite')).length, output).toBeGreaterThan(0);
+      expect(open, output).toEqual([]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });
