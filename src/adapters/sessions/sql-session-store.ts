@@ -10,9 +10,16 @@ export class SqlSessionStore implements SessionStore {
   private constructor(private readonly db: SqlDatabase) {}
 
   static async open(db: SqlDatabase): Promise<SqlSessionStore> {
-    await db.query(`CREATE TABLE IF NOT EXISTS admin_sessions (
-      id_hash text PRIMARY KEY,
-      expires_at bigint NOT NULL)`);
+    try {
+      await db.query(`CREATE TABLE IF NOT EXISTS admin_sessions (
+        id_hash text PRIMARY KEY,
+        expires_at bigint NOT NULL)`);
+    } catch (err) {
+      // Replicas starting together race on IF NOT EXISTS (PostgreSQL then reports a duplicate
+      // pg_type row): the table is there all the same.
+      const { rows } = await db.query<{ present: boolean }>(`SELECT to_regclass('admin_sessions') IS NOT NULL AS present`);
+      if (rows[0]?.present !== true) throw err;
+    }
     return new SqlSessionStore(db);
   }
 

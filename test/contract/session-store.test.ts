@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/adapters/postgres/pg.js';
+import { openPglite } from '../../src/adapters/postgres/pglite.js';
+import { SqlSessionStore } from '../../src/adapters/sessions/sql-session-store.js';
+import type { SessionStore } from '../../src/ports/session-store.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+
+const HOUR = 3_600_000;
+const T = Date.parse('2026-05-01T12:00:00Z');
+
+/** The session-store contract, run against every adapter. */
+function sessionStoreContract(name: string, open: () => Promise<{ store: SessionStore; reopen(): Promise<SessionStore>; dispose(): Promise<void> }>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let opened: Awaited<ReturnType<typeof open>>;
+    beforeAll(async () => {
+      opened = await open();
+    });
+    afterAll(async () => await opened?.dispose());
+
+    it('a session is active until it expires or is revoked; revoking one leaves the others', async () => {
+      const { store } = opened;
+      await store.create('a', T + HOUR, T);
+      await store.create('b', T + HOUR, T);
+      expect(await store.isActive('a', T)).toBe(true);
+      expect(await store.isActive('a', T + HOUR - 1)).toBe(true);
+      expect(await store.isActive('a', T + HOUR)).toBe(false);
+      expect(await store.isActive('never-issued', T)).toBe(false);
+      await store.revoke('a');
+      await store.revoke('a'); // twice is harmless
+      expect(await store.isActive('a', T)).toBe(false);
+      expect(await store.isActive('b', T)).toBe(true);
+    });
+
+    it('keeps sessions and revocations when opened again (a restart, another replica)', async () => {
+      await opened.store.create('kept', T + HOUR, T);
+      await opened.store.create('gone', T + HOUR, T);
+      await opened.store.revoke('gone');
+      const again = await opened.reopen();
+      expect(await again.isActive('kept', T)).toBe(true);
+      expect(await again.isActive('gone', T)).toBe(false);
+    });
+  });
+}
+
+sessionStoreContract('PGlite', async () => {
+  const db = await openPglite(undefined);
+  return { store: await SqlSessionStore.open(db), reopen: async () => await SqlSessionStore.open(db), dispose: async () => await db.close() };
+});
+
+sessionStoreContract('PostgreSQL', async () => {
+  const database = await createTestDatabase('sessions');
+  const db = openPostgres(database.url);
+  // replicas starting at the same moment both create the table
+  const [store] = await Promise.all([SqlSessionStore.open(db), SqlSessionStore.open(db), SqlSessionStore.open(db)]);
+  return {
+    store,
+    reopen: async () => await SqlSessionStore.open(db),
+    dispose: async () => {
+      await db.close();
+      await database.drop();
+    },
+  };
+});
