@@ -1,5 +1,5 @@
 import type { Decomposition, Granularity, WeekStart } from '../domain/periods.js';
-import type { DailyBotCount, DailyCount } from './event-store.js';
+import type { DailyBotCount, DailyCount, LogPosition } from './event-store.js';
 
 export interface RollupRow {
   periodStart: number;
@@ -78,6 +78,54 @@ export interface ReplaceWindow {
   weekStart: WeekStart;
   daily: readonly DailyCount[];
   bots: readonly DailyBotCount[];
+  /**
+   * The cut the counts were taken at (`cut()` before reading the event store): the pending
+   * deltas of the window's days up to it are part of `daily` and are dropped; later ones stay
+   * pending. Absent: drop none.
+   */
+  cut?: Cut | undefined;
+  /** what the run was, for consolidation_runs: the late-arrival window, or a range asked for */
+  mode?: 'window' | 'range' | undefined;
+}
+
+/**
+ * Where processing had recorded each partition when a recompute began, and how many folds had
+ * run. Events of listed partitions above `through` are left to later folds; partitions not
+ * listed have never been recorded (data from before incremental consolidation): all their events count.
+ */
+export interface Cut {
+  positions: LogPosition[];
+  /** the last fold's number: a fold between the cut and the replace would be overwritten, so the replace refuses */
+  folds: number;
+}
+
+/** A fold ran between a recompute's cut and its replace: take a new cut and read again. */
+export class CutMovedError extends Error {
+  constructor() {
+    super('a fold ran during the recompute; take a new cut');
+    this.name = 'CutMovedError';
+  }
+}
+
+/** One processed event, as processing records it for incremental consolidation. */
+export interface ProcessedEvent {
+  partition: number;
+  offset: string;
+  timestamp: number;
+  region: string;
+  pageName: string;
+  bot: boolean;
+}
+
+export interface FoldResult {
+  /** pending rows folded in */
+  pending: number;
+  /** rollup rows written, per granularity (pairs only) */
+  daily: number;
+  weekly: number;
+  monthly: number;
+  views: number;
+  botHits: number;
 }
 
 export interface ReplaceResult {
@@ -97,8 +145,30 @@ export interface RollupStore {
   /**
    * In one transaction: replaces the daily rows of the window with `daily`, and recomputes
    * every weekly and monthly row whose period touches the window from the daily rows.
+   * Throws CutMovedError when a fold ran since `cut` was taken.
    */
   replaceWindow(window: ReplaceWindow): Promise<ReplaceResult>;
+  /**
+   * Before processing writes a partition to the event store for the first time: makes sure the
+   * partition has a position, so a recompute's cut never counts events processing has not
+   * recorded yet; `through` is the offset just below the first one it will write.
+   */
+  claimPartitions(positions: readonly LogPosition[]): Promise<void>;
+  /**
+   * After the event store has the events: adds their counts to the pending deltas, once. Events
+   * at or below their partition's recorded position are skipped (a redelivered batch), and the
+   * position moves to the last offset, in the same transaction.
+   */
+  recordProcessed(events: readonly ProcessedEvent[]): Promise<number>;
+  /** Where processing has recorded each partition up to, and the folds so far: the cut for a recompute. */
+  cut(): Promise<Cut>;
+  /** When the late-arrival window was last recomputed from the event store (epoch ms). */
+  lastWindowRecompute(): Promise<number | undefined>;
+  /**
+   * Incremental consolidation: adds every pending delta to the daily, weekly and monthly rows
+   * (and their sums) of its local day, in one transaction, and removes it.
+   */
+  foldPending(timeZone: string, weekStart: WeekStart): Promise<FoldResult>;
   /** Rows in the API's order: periodStart, region, pageName (byte order). */
   query(q: RollupQuery): Promise<RollupRow[]>;
   /** Total views of the days in `pieces`. */

@@ -13,9 +13,12 @@ Commands:
   demo [--force]             fill DATA_DIR with a month of realistic page views, consolidate, then start
   ingest                     ingest-service: POST /page-view, the admin API and the dashboard
   processing                 processing-service: event log → event store
-  consolidate [--from D --to D]
-                             consolidator-service, one run (days YYYY-MM-DD in REPORT_TIMEZONE;
-                             default: the late-arrival window); exits non-zero on failure
+  consolidate [--from D --to D] [--recompute]
+                             consolidator-service, one run; exits non-zero on failure. Without
+                             options: folds in what processing recorded since the last run (and
+                             recomputes the late-arrival window every RECOMPUTE_INTERVAL);
+                             --from/--to: recomputes those days (YYYY-MM-DD in REPORT_TIMEZONE)
+                             from the event store; --recompute: the late-arrival window, now
   migrate                    create or upgrade the rollup tables
   help                       this text
 
@@ -33,7 +36,12 @@ function rolesFor(command: string, config: Config): { roles: Set<Role>; missing:
     case 'processing':
       return {
         roles: new Set<Role>(['processing']),
-        missing: [...(config.kafka === undefined ? ['KAFKA_BROKERS'] : []), ...(config.influx === undefined ? ['INFLUX_URL'] : [])],
+        // DATABASE_URL: processing records what it stored for the incremental consolidation
+        missing: [
+          ...(config.kafka === undefined ? ['KAFKA_BROKERS'] : []),
+          ...(config.influx === undefined ? ['INFLUX_URL'] : []),
+          ...(config.databaseUrl === undefined ? ['DATABASE_URL'] : []),
+        ],
       };
     default:
       return { roles: new Set<Role>(['ingest', 'processing', 'consolidator', 'admin']), missing: [] };
@@ -49,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       from: { type: 'string' },
       to: { type: 'string' },
+      recompute: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -91,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'consolidate':
-      return await runConsolidateOnce(config, logger, { from: values.from, to: values.to });
+      return await runConsolidateOnce(config, logger, { from: values.from, to: values.to, recompute: values.recompute });
     case 'migrate':
       return await runMigrate(config, logger);
     default:

@@ -21,7 +21,9 @@ import { resolveCredentials } from './credentials.js';
 import { createHttpServer, registerHealthRoutes, registerUi } from './http-server.js';
 import { Lifecycle } from './lifecycle.js';
 import { newLocalToken, publishControl } from './local-control.js';
+import { consolidatorSettings } from './one-shot.js';
 import { registerOpenApi } from './openapi.js';
+import { unavailableService } from './unavailable.js';
 
 export type Role = 'ingest' | 'processing' | 'consolidator' | 'admin';
 
@@ -59,24 +61,28 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
   const lifecycle = new Lifecycle(logger, config.shutdownTimeoutMs);
 
   try {
-    const needsRollups = roles.has('admin') || roles.has('consolidator');
+    // processing records what it stored in the rollup database, for the incremental consolidation
+    const needsRollups = roles.has('admin') || roles.has('consolidator') || roles.has('processing');
     const needsEvents = roles.has('processing') || roles.has('consolidator') || roles.has('admin');
     const rollups = needsRollups ? await adapters.rollupStore() : undefined;
-    await rollups?.migrate();
+    try {
+      await rollups?.migrate();
+    } catch (err) {
+      // With Kafka, `page-stats migrate` owns the schema: ingest must start (and take page
+      // views) while PostgreSQL is down; its admin routes answer 503 until it is back.
+      if (!(roles.has('ingest') && config.kafka !== undefined && unavailableService(err) !== undefined)) throw err;
+      logger.warn({ err }, 'rollup_store_unavailable_at_start');
+    }
     const eventStore = needsEvents ? await adapters.eventStore() : undefined;
     const publisher = roles.has('ingest') ? await adapters.publisher() : undefined;
 
     const consolidator =
       roles.has('consolidator') && rollups !== undefined && eventStore !== undefined
-        ? new Consolidator(eventStore, rollups, clock, {
-            timeZone: config.reportTimeZone,
-            weekStart: config.weekStart,
-            lateArrivalWindowMs: config.lateArrivalWindowMs,
-          }, logger.child({ role: 'consolidator' }), registry)
+        ? new Consolidator(eventStore, rollups, clock, consolidatorSettings(config), logger.child({ role: 'consolidator' }), registry)
         : undefined;
     const processing =
-      roles.has('processing') && eventStore !== undefined
-        ? new ProcessingService(await adapters.consumer(), eventStore, logger.child({ role: 'processing' }), registry)
+      roles.has('processing') && eventStore !== undefined && rollups !== undefined
+        ? new ProcessingService(await adapters.consumer(), eventStore, rollups, logger.child({ role: 'processing' }), registry)
         : undefined;
 
     const http = await createHttpServer({
@@ -87,9 +93,14 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
     });
     await registerOpenApi(http);
     const checks: Record<string, () => Promise<boolean>> = {};
+    const informational: Record<string, () => Promise<boolean>> = {};
+    // A process that takes page views into Kafka is ready when Kafka is: an InfluxDB or
+    // PostgreSQL outage must not take POST /page-view out of the load balancer. /readyz still
+    // reports the stores. (Embedded, every store is the one database the event log is in.)
+    const stores = publisher !== undefined && config.kafka !== undefined ? informational : checks;
     if (publisher) checks.eventLog = () => publisher.ready();
-    if (eventStore) checks.eventStore = () => eventStore.ready();
-    if (rollups) checks.rollupStore = () => rollups.ready();
+    if (eventStore) stores.eventStore = () => eventStore.ready();
+    if (rollups) stores.rollupStore = () => rollups.ready();
     if (processing) checks.processing = () => processing.ready();
 
     let guard: ReturnType<typeof adminGuard> | undefined;
@@ -120,7 +131,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         now,
         timezone: config.reportTimeZone,
         weekStart: config.weekStart,
-        consolidate: consolidator ? (range) => consolidator.run(range) : undefined,
+        consolidate: consolidator ? (request) => consolidator.run(request) : undefined,
       });
     }
     // The tracker comes from wherever page views go; the dashboard with it.
@@ -141,7 +152,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
       const { hashes } = await resolveCredentials({ password: undefined, token: config.admin.token, dataDir: undefined, sessions: noSessions });
       guard = adminGuard(hashes, now);
     }
-    registerHealthRoutes(http, { registry, checks, isShuttingDown: () => lifecycle.shuttingDown, requireAdmin: guard as never });
+    registerHealthRoutes(http, { registry, checks, informational, isShuttingDown: () => lifecycle.shuttingDown, requireAdmin: guard as never });
 
     await processing?.start();
     const scheduled =

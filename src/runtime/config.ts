@@ -14,9 +14,31 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   kafka:
-    | { brokers: string[]; topic: string; partitions: number; groupId: string; clientId: string; sessionTimeoutMs: number }
+    | {
+        brokers: string[];
+        topic: string;
+        partitions: number;
+        /** replicas of each partition when `page-stats migrate` creates the topic */
+        replicationFactor: number;
+        groupId: string;
+        clientId: string;
+        sessionTimeoutMs: number;
+        /** TLS to the brokers (the system's CAs, plus NODE_EXTRA_CA_CERTS) */
+        ssl: boolean;
+        sasl: KafkaSasl | undefined;
+      }
     | undefined;
-  influx: { url: string; db: string; token: string | undefined; retention: string } | undefined;
+  influx:
+    | {
+        url: string;
+        db: string;
+        token: string | undefined;
+        /** InfluxDB 1.x with auth-enabled (HTTP basic auth); 2.x accepts it for v1-authorised users */
+        username: string | undefined;
+        password: string | undefined;
+        retention: string;
+      }
+    | undefined;
   /** cardinality caps of the event store, in every mode: past them, new names count as `(other)` */
   maxPageNames: number;
   maxRegions: number;
@@ -25,6 +47,8 @@ export interface Config {
   weekStart: WeekStart;
   consolidateSchedule: string;
   lateArrivalWindowMs: number;
+  /** how often a scheduled run recomputes the late-arrival window from the event store instead of folding */
+  recomputeIntervalMs: number;
   rateLimitPerMinute: number;
   maxBodyBytes: number;
   admin: { password: string | undefined; token: string | undefined; sessionTtlMs: number };
@@ -36,6 +60,12 @@ export interface Config {
   regionHeader: string | undefined;
   processingBatchSize: number;
   shutdownTimeoutMs: number;
+}
+
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
 }
 
 const duration = (fallback: string) =>
@@ -92,6 +122,17 @@ function normaliseOrigin(text: string): string | undefined {
   return u.origin;
 }
 
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const v = text.trim().toLowerCase();
+      if (v === 'true' || v === 'false') return v === 'true';
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${text}"` });
+      return z.NEVER;
+    });
+
 const url = (name: string) =>
   optionalText.refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
 
@@ -103,12 +144,22 @@ const EnvSchema = z.object({
   KAFKA_BROKERS: list,
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name').default('page_view_events'),
   KAFKA_PARTITIONS: int(3, 1, 10_000),
+  KAFKA_REPLICATION_FACTOR: int(3, 1, 100),
   KAFKA_GROUP_ID: z.string().min(1).default('page-stats-processing'),
   KAFKA_CLIENT_ID: z.string().min(1).default('page-stats'),
   KAFKA_SESSION_TIMEOUT: duration('30s'),
+  KAFKA_SSL: bool(false),
+  KAFKA_SASL_MECHANISM: optionalText
+    .transform((v) => v?.toLowerCase())
+    .pipe(z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { message: 'must be plain, scram-sha-256 or scram-sha-512' }).optional()),
+  KAFKA_SASL_USERNAME: optionalText,
+  // not trimmed: a password may end in a space
+  KAFKA_SASL_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)),
   INFLUX_URL: url('INFLUX_URL'),
   INFLUX_DB: z.string().min(1).default('page_view_bucket'),
   INFLUX_TOKEN: optionalText,
+  INFLUX_USERNAME: optionalText,
+  INFLUX_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)),
   INFLUX_RETENTION: z.string().regex(/^(INF|\d+[hdw])$/i, 'must be INF or a duration like 400d').default('INF'),
   MAX_PAGE_NAMES: int(10_000, 1, 10_000_000),
   MAX_REGIONS: int(1_000, 1, 1_000_000),
@@ -130,6 +181,16 @@ const EnvSchema = z.object({
     }),
   CONSOLIDATE_SCHEDULE: z.string().default('*/5 * * * *'),
   LATE_ARRIVAL_WINDOW: duration('48h'),
+  // `0`: every scheduled run recomputes the window from the event store (no incremental folds)
+  RECOMPUTE_INTERVAL: z.string().default('24h').transform((text, ctx) => {
+    if (text.trim() === '0') return 0;
+    const ms = parseDurationMs(text);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 24h or 6h, or 0, got "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
   RATE_LIMIT_PER_MINUTE: int(600, 0, 100_000_000),
   MAX_BODY_BYTES: int(65_536, 1_024, 10_485_760),
   ADMIN_PASSWORD: optionalText.refine((v) => v === undefined || [...v].length >= MIN_PASSWORD_LENGTH, {
@@ -178,6 +239,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  const problems = crossChecks(e);
+  if (problems.length > 0) throw new ConfigError(problems);
   try {
     new Cron(e.CONSOLIDATE_SCHEDULE, { paused: true, timezone: e.REPORT_TIMEZONE }).stop();
   } catch (err) {
@@ -197,9 +260,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             brokers: e.KAFKA_BROKERS,
             topic: e.KAFKA_TOPIC,
             partitions: e.KAFKA_PARTITIONS,
+            replicationFactor: e.KAFKA_REPLICATION_FACTOR,
             groupId: e.KAFKA_GROUP_ID,
             clientId: e.KAFKA_CLIENT_ID,
             sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT,
+            ssl: e.KAFKA_SSL,
+            sasl:
+              e.KAFKA_SASL_MECHANISM === undefined
+                ? undefined
+                : { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! },
           },
     influx:
       e.INFLUX_URL === undefined
@@ -208,6 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             url: e.INFLUX_URL,
             db: e.INFLUX_DB,
             token: e.INFLUX_TOKEN,
+            username: e.INFLUX_USERNAME,
+            password: e.INFLUX_PASSWORD,
             retention: e.INFLUX_RETENTION.toUpperCase() === 'INF' ? 'INF' : e.INFLUX_RETENTION,
           },
     maxPageNames: e.MAX_PAGE_NAMES,
@@ -217,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     weekStart: e.WEEK_START,
     consolidateSchedule: e.CONSOLIDATE_SCHEDULE,
     lateArrivalWindowMs: e.LATE_ARRIVAL_WINDOW,
+    recomputeIntervalMs: e.RECOMPUTE_INTERVAL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxBodyBytes: e.MAX_BODY_BYTES,
     admin: { password: e.ADMIN_PASSWORD, token: e.ADMIN_TOKEN, sessionTtlMs: e.SESSION_TTL },
@@ -227,4 +299,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     processingBatchSize: e.PROCESSING_BATCH_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
   };
+}
+
+/** Settings that only make sense together. */
+function crossChecks(e: z.infer<typeof EnvSchema>): string[] {
+  const problems: string[] = [];
+  if (e.KAFKA_SASL_MECHANISM !== undefined && (e.KAFKA_SASL_USERNAME === undefined || e.KAFKA_SASL_PASSWORD === undefined)) {
+    problems.push(`KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: both are required with KAFKA_SASL_MECHANISM=${e.KAFKA_SASL_MECHANISM}`);
+  }
+  if (e.KAFKA_SASL_MECHANISM === undefined && (e.KAFKA_SASL_USERNAME !== undefined || e.KAFKA_SASL_PASSWORD !== undefined)) {
+    problems.push('KAFKA_SASL_MECHANISM: set it (plain, scram-sha-256 or scram-sha-512) to use KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+  }
+  if ((e.INFLUX_USERNAME === undefined) !== (e.INFLUX_PASSWORD === undefined)) {
+    problems.push('INFLUX_USERNAME, INFLUX_PASSWORD: set both or neither');
+  }
+  if (e.INFLUX_TOKEN !== undefined && e.INFLUX_USERNAME !== undefined) {
+    problems.push('INFLUX_TOKEN: set either a token (InfluxDB 2.x/3.x) or INFLUX_USERNAME and INFLUX_PASSWORD (1.x), not both');
+  }
+  return problems;
 }

@@ -1,10 +1,22 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { createKafka, createTopic } from '../adapters/kafka/client.js';
 import { systemClock } from '../ports/clock.js';
-import { Consolidator } from '../services/consolidator/consolidator.js';
+import { Consolidator, type ConsolidationRequest, type ConsolidatorSettings } from '../services/consolidator/consolidator.js';
 import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
 import { findRunningServer } from './local-control.js';
+import { unavailableService } from './unavailable.js';
+
+export function consolidatorSettings(config: Config): ConsolidatorSettings {
+  return {
+    timeZone: config.reportTimeZone,
+    weekStart: config.weekStart,
+    lateArrivalWindowMs: config.lateArrivalWindowMs,
+    recomputeIntervalMs: config.recomputeIntervalMs,
+  };
+}
 
 /** The consolidator on the configured stores, its tables migrated: what one-shot runs, the demo and the benchmarks use. */
 export async function openConsolidator(config: Config, adapters: Adapters, logger: Logger, registry = new Registry()): Promise<Consolidator> {
@@ -14,7 +26,7 @@ export async function openConsolidator(config: Config, adapters: Adapters, logge
     await adapters.eventStore(),
     rollups,
     systemClock,
-    { timeZone: config.reportTimeZone, weekStart: config.weekStart, lateArrivalWindowMs: config.lateArrivalWindowMs },
+    consolidatorSettings(config),
     logger,
     registry,
   );
@@ -27,7 +39,7 @@ export async function openConsolidator(config: Config, adapters: Adapters, logge
 export async function runConsolidateOnce(
   config: Config,
   logger: Logger,
-  range: { from?: string | undefined; to?: string | undefined },
+  range: ConsolidationRequest,
 ): Promise<number> {
   const adapters = new Adapters(config, logger);
   const running = adapters.usesEmbedded ? findRunningServer(config.dataDir) : undefined;
@@ -49,11 +61,12 @@ export async function runConsolidateOnce(
 /** Embedded mode with the server running: ask it to consolidate, as it owns the database. */
 async function consolidateThrough(
   server: { url: string; token: string },
-  range: { from?: string | undefined; to?: string | undefined },
+  range: ConsolidationRequest,
 ): Promise<number> {
   const query = new URLSearchParams();
   if (range.from !== undefined) query.set('from', range.from);
   if (range.to !== undefined) query.set('to', range.to);
+  if (range.recompute) query.set('recompute', 'true');
   try {
     const res = await fetch(`${server.url}/admin/consolidate?${query}`, {
       method: 'POST',
@@ -72,11 +85,21 @@ async function consolidateThrough(
 }
 
 /** `page-stats migrate`: create or upgrade the rollup tables (a Kubernetes Job before rollout). */
-export async function runMigrate(config: Config, logger: Logger): Promise<number> {
+export async function runMigrate(config: Config, logger: Logger, options: { waitMs?: number } = {}): Promise<number> {
   const adapters = new Adapters(config, logger);
   try {
-    await (await adapters.rollupStore()).migrate();
+    // Started next to the stores (compose, a Kubernetes Job), it waits for them to come up.
+    await untilReachable(logger, options.waitMs ?? MIGRATE_WAIT_MS, async () => await (await adapters.rollupStore()).migrate());
     logger.info('migrations_applied');
+    const kafka = config.kafka;
+    if (kafka !== undefined) {
+      const topic = await untilReachable(logger, options.waitMs ?? MIGRATE_WAIT_MS, async () => await createTopic(createKafka(kafka, logger), kafka));
+      if (topic.created) logger.info({ topic: kafka.topic, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor }, 'kafka_topic_created');
+      else if (topic.partitions !== kafka.partitions) {
+        // Partitions can be added, never removed, and adding them moves keys: an operator's decision.
+        logger.warn({ topic: kafka.topic, partitions: topic.partitions, configured: kafka.partitions }, 'kafka_topic_partitions_differ');
+      } else logger.info({ topic: kafka.topic, partitions: topic.partitions }, 'kafka_topic_exists');
+    }
     return 0;
   } catch (err) {
     logger.error({ err }, 'migrate_failed');
@@ -84,5 +107,23 @@ export async function runMigrate(config: Config, logger: Logger): Promise<number
     return 1;
   } finally {
     await adapters.close();
+  }
+}
+
+/** How long `page-stats migrate` waits for PostgreSQL and Kafka to become reachable. */
+const MIGRATE_WAIT_MS = 120_000;
+
+/** Runs `work` until it succeeds or fails for another reason than an unreachable service. */
+async function untilReachable<T>(logger: Logger, waitMs: number, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const service = unavailableService(err);
+      if (service === undefined || Date.now() >= deadline) throw err;
+      logger.warn({ service, attempt, err: (err as Error).message }, 'migrate_waiting_for_service');
+      await sleep(Math.min(5_000, 250 * 2 ** attempt));
+    }
   }
 }

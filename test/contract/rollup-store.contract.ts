@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decomposeDays } from '../../src/domain/periods.js';
-import type { RollupStore } from '../../src/ports/rollup-store.js';
+import type { DailyCount } from '../../src/ports/event-store.js';
+import { CutMovedError, type RollupRow, type RollupStore } from '../../src/ports/rollup-store.js';
 import { HOSTILE_NAMES } from './names.js';
 
 const at = (iso: string): number => Date.parse(iso);
@@ -116,7 +117,7 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
     it('stats read the summed rollups exactly: views, distinct keys, breakdown, series, paging', async () => {
       // 2031: no other test writes there. Two regions, three pages, 40 days across a month edge.
       const first = at('2031-01-20T00:00:00Z');
-      const daily = [];
+      const daily: DailyCount[] = [];
       for (let d = 0; d < 40; d++) {
         for (const [r, region] of ['S1', 'S2'].entries()) {
           for (const [p, pageName] of ['/a', '/b', '/c'].entries()) {
@@ -153,8 +154,8 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
       expect(await store.botHits(first, first + 86_400_000)).toBe(3);
       // Paging with `after` walks every row once.
       const all = await store.query({ granularity: 'daily', ...days });
-      const paged = [];
-      let after;
+      const paged: RollupRow[] = [];
+      let after: RollupRow | undefined;
       for (;;) {
         const page = await store.query({ granularity: 'daily', ...days, limit: 7, after });
         paged.push(...page);
@@ -162,7 +163,77 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
         after = page.at(-1);
       }
       expect(paged).toEqual(all);
-      expect(sum(all as typeof daily)).toBe(sum(inRange));
+      expect(all.reduce((n, r) => n + r.views, 0)).toBe(sum(inRange));
+    });
+
+    it('incremental: recorded events fold in once; a redelivered batch adds nothing; a recompute at a cut leaves later events pending', async () => {
+      // 2032: nobody else writes there. Partition 7 of some log.
+      const t0 = at('2032-03-10T10:00:00Z');
+      const ev = (offset: number, minutes: number, region: string, pageName: string, bot = false) => ({
+        partition: 7,
+        offset: String(offset),
+        timestamp: t0 + minutes * 60_000,
+        region,
+        pageName,
+        bot,
+      });
+      const daysOf = { start: at('2032-03-01T00:00:00Z'), end: at('2032-04-01T00:00:00Z') };
+      const month = decomposeDays(daysOf, 'UTC', 1);
+      const rowsOf = async () => await store.query({ granularity: 'daily', ...daysOf });
+
+      await store.claimPartitions([{ partition: 7, through: '99' }]);
+      await store.claimPartitions([{ partition: 7, through: '5' }]); // a second claim changes nothing
+      const first = [ev(100, 0, 'IN', '/x'), ev(101, 1, 'IN', '/x'), ev(102, 20 * 60, 'IN', '/y'), ev(103, 2, 'IN', '/x', true)];
+      expect(await store.recordProcessed(first)).toBe(4);
+      expect(await store.recordProcessed(first)).toBe(0); // redelivered
+      expect(await store.recordProcessed([...first, ev(104, 3, 'JP', '/x')])).toBe(1); // overlapping redelivery
+      const folded = await store.foldPending('UTC', 1);
+      expect(folded).toMatchObject({ daily: 3, views: 4, botHits: 1 });
+      expect((await store.foldPending('UTC', 1)).pending).toBe(0);
+      expect(await rowsOf()).toEqual([
+        { periodStart: at('2032-03-10T00:00:00Z'), region: 'IN', pageName: '/x', views: 2 },
+        { periodStart: at('2032-03-10T00:00:00Z'), region: 'JP', pageName: '/x', views: 1 },
+        { periodStart: at('2032-03-11T00:00:00Z'), region: 'IN', pageName: '/y', views: 1 },
+      ]);
+      expect(await store.views(month, { pageName: '/x' })).toBe(3);
+      expect(await store.views(decomposeDays({ start: at('2032-03-08T00:00:00Z'), end: at('2032-03-15T00:00:00Z') }, 'UTC', 1), {})).toBe(4);
+
+      // A recompute reads the store at a cut; events recorded after the cut stay pending.
+      const cut = await store.cut();
+      expect(cut.positions).toContainEqual({ partition: 7, through: '104' });
+      expect(await store.recordProcessed([ev(105, 5, 'IN', '/x'), ev(106, 6, 'IN', '/z')])).toBe(2);
+      await store.replaceWindow({
+        start: at('2032-03-10T00:00:00Z'),
+        end: at('2032-03-12T00:00:00Z'),
+        timeZone: 'UTC',
+        weekStart: 1,
+        // what the event store holds at the cut
+        daily: [
+          { dayStart: at('2032-03-10T00:00:00Z'), region: 'IN', pageName: '/x', views: 2 },
+          { dayStart: at('2032-03-10T00:00:00Z'), region: 'JP', pageName: '/x', views: 1 },
+          { dayStart: at('2032-03-11T00:00:00Z'), region: 'IN', pageName: '/y', views: 1 },
+        ],
+        bots: [{ dayStart: at('2032-03-10T00:00:00Z'), hits: 1 }],
+        cut,
+        mode: 'window',
+      });
+      await store.foldPending('UTC', 1);
+      expect(await store.views(month, {})).toBe(6);
+      expect(await store.breakdown({ by: 'page', pieces: month, filter: { region: 'IN' }, limit: 10, offset: 0 })).toEqual({
+        total: 5,
+        distinct: 3,
+        rows: [{ key: '/x', views: 3 }, { key: '/y', views: 1 }, { key: '/z', views: 1 }],
+      });
+      expect(await store.lastWindowRecompute()).toBeGreaterThan(Date.now() - 60_000);
+
+      // A fold between the cut and the replace would be overwritten: the replace refuses.
+      const stale = await store.cut();
+      await store.recordProcessed([ev(107, 7, 'IN', '/x')]);
+      await store.foldPending('UTC', 1);
+      await expect(
+        store.replaceWindow({ start: at('2032-03-10T00:00:00Z'), end: at('2032-03-11T00:00:00Z'), timeZone: 'UTC', weekStart: 1, daily: [], bots: [], cut: stale }),
+      ).rejects.toBeInstanceOf(CutMovedError);
+      expect(await store.views(month, {})).toBe(7);
     });
 
     it('reports readiness', async () => {

@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../../domain/event.js';
-import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
+import type { DailyBotCount, DailyCount, EventStore, LogPosition, RecentCount, StoredNames } from '../../ports/event-store.js';
 import { CappedNames, type CardinalityLimits } from '../cardinality.js';
 import type { SqlDatabase } from '../postgres/database.js';
 import { localStart } from '../postgres/period-sql.js';
@@ -46,8 +46,8 @@ export class EmbeddedEventStore implements EventStore {
     return store;
   }
 
-  async write(events: readonly LoggedEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  async write(events: readonly LoggedEvent[]): Promise<StoredNames[]> {
+    if (events.length === 0) return [];
     const admitted: Array<{ kind: NameKind; name: string }> = [];
     const admit = (kind: NameKind, name: string): string => {
       const result = this.names[kind].admit(name);
@@ -84,23 +84,24 @@ export class EmbeddedEventStore implements EventStore {
       for (const a of admitted) this.names[a.kind].forget(a.name);
       throw err;
     }
+    return events.map((_, i) => ({ region: regions[i]!, pageName: pages[i]! }));
   }
 
-  async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {
+  async dailyCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyCount[]> {
     const { rows } = await this.db.query<{ d: number; region: string; page_name: string; n: number }>(
       `SELECT (extract(epoch FROM ${DAY}) * 1000)::float8 AS d, region, page_name, count(*)::float8 AS n
-       FROM page_events WHERE ts >= $1 AND ts < $2 AND NOT bot
+       FROM page_events WHERE ts >= $1 AND ts < $2 AND NOT bot ${cut(upTo)}
        GROUP BY 1, 2, 3`,
-      [iso(from), iso(to), timeZone],
+      [iso(from), iso(to), timeZone, ...cutParams(upTo)],
     );
     return rows.map((r) => ({ dayStart: Number(r.d), region: r.region, pageName: r.page_name, views: Number(r.n) }));
   }
 
-  async dailyBotCounts(from: number, to: number, timeZone: string): Promise<DailyBotCount[]> {
+  async dailyBotCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyBotCount[]> {
     const { rows } = await this.db.query<{ d: number; n: number }>(
       `SELECT (extract(epoch FROM ${DAY}) * 1000)::float8 AS d, count(*)::float8 AS n
-       FROM page_events WHERE ts >= $1 AND ts < $2 AND bot GROUP BY 1`,
-      [iso(from), iso(to), timeZone],
+       FROM page_events WHERE ts >= $1 AND ts < $2 AND bot ${cut(upTo)} GROUP BY 1`,
+      [iso(from), iso(to), timeZone, ...cutParams(upTo)],
     );
     return rows.map((r) => ({ dayStart: Number(r.d), hits: Number(r.n) }));
   }
@@ -126,4 +127,15 @@ export class EmbeddedEventStore implements EventStore {
   async close(): Promise<void> {
     // The database is shared and closed by its owner (runtime composition).
   }
+}
+
+/** `AND` the event is at or below its partition's position (params $4, $5). */
+function cut(upTo: readonly LogPosition[] | undefined): string {
+  return upTo === undefined
+    ? ''
+    : `AND EXISTS (SELECT 1 FROM unnest($4::int[], $5::bigint[]) AS c(p, o) WHERE c.p = log_partition AND log_offset <= c.o)`;
+}
+
+function cutParams(upTo: readonly LogPosition[] | undefined): unknown[] {
+  return upTo === undefined ? [] : [upTo.map((c) => c.partition), upTo.map((c) => c.through)];
 }

@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../../domain/event.js';
-import type { DailyBotCount, DailyCount, EventStore, RecentCount } from '../../ports/event-store.js';
+import type { DailyBotCount, DailyCount, EventStore, LogPosition, RecentCount, StoredNames } from '../../ports/event-store.js';
 import { CappedNames, OVERFLOW_NAME, type CardinalityLimits } from '../cardinality.js';
 import { InfluxHttp, type InfluxSeries } from './client.js';
 import { decodeTag, MEASUREMENT, quoteIdent, quoteString, toLine } from './line-protocol.js';
@@ -8,6 +8,9 @@ export interface InfluxOptions extends CardinalityLimits {
   url: string;
   db: string;
   token: string | undefined;
+  /** InfluxDB 1.x with auth-enabled: a user with read and write access to `db` (ALL PRIVILEGES to create it) */
+  username?: string | undefined;
+  password?: string | undefined;
   /** `INF` or an InfluxQL duration such as `400d` */
   retention: string;
   /** lines per /write request */
@@ -29,7 +32,10 @@ export class InfluxEventStore implements EventStore {
   private initialised: Promise<void> | undefined;
 
   private constructor(private readonly options: InfluxOptions) {
-    this.http = new InfluxHttp(options.url, options.token);
+    this.http = new InfluxHttp(
+      options.url,
+      options.username !== undefined && options.password !== undefined ? { username: options.username, password: options.password } : options.token,
+    );
     this.pages = new CappedNames(options.maxPageNames);
     this.regions = new CappedNames(options.maxRegions);
     this.linesPerWrite = options.linesPerWrite ?? 5_000;
@@ -84,26 +90,29 @@ export class InfluxEventStore implements EventStore {
    * Distinct page names and regions are series in InfluxDB: past MAX_PAGE_NAMES / MAX_REGIONS,
    * new ones count as `(other)` so a crawler inventing URLs cannot blow up the index.
    */
-  async write(events: readonly LoggedEvent[]): Promise<void> {
+  async write(events: readonly LoggedEvent[]): Promise<StoredNames[]> {
     await this.init();
+    const stored = events.map((e) => ({ region: this.regions.admit(e.region).name, pageName: this.pages.admit(e.pageName).name }));
     for (let i = 0; i < events.length; i += this.linesPerWrite) {
-      const lines = events
-        .slice(i, i + this.linesPerWrite)
-        .map((e) => toLine(e, this.pages.admit(e.pageName).name, this.regions.admit(e.region).name));
+      const lines: string[] = [];
+      for (let j = i; j < Math.min(events.length, i + this.linesPerWrite); j++) {
+        lines.push(toLine(events[j]!, stored[j]!.pageName, stored[j]!.region));
+      }
       await this.http.write(this.options.db, lines);
     }
+    return stored;
   }
 
-  async dailyCounts(from: number, to: number, timeZone: string): Promise<DailyCount[]> {
+  async dailyCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyCount[]> {
     await this.init();
-    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.view, from, to, timeZone, ', "region", "page"'));
+    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.view, from, to, timeZone, ', "region", "page"', upTo));
     return series.flatMap((s) =>
       rows(s).map(([t, n]) => ({ dayStart: t, region: decodeTag(s.tags?.region ?? ''), pageName: decodeTag(s.tags?.page ?? ''), views: n })),
     );
   }
 
-  async dailyBotCounts(from: number, to: number, timeZone: string): Promise<DailyBotCount[]> {
-    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.bot, from, to, timeZone, ''));
+  async dailyBotCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyBotCount[]> {
+    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.bot, from, to, timeZone, '', upTo));
     return series.flatMap((s) => rows(s).map(([t, n]) => ({ dayStart: t, hits: n })));
   }
 
@@ -120,10 +129,10 @@ export class InfluxEventStore implements EventStore {
   }
 
   /** `GROUP BY time(1d) … tz()`: InfluxDB cuts days at local midnight of the zone, DST included. */
-  private countQuery(measurement: string, from: number, to: number, timeZone: string, groupTags: string): string {
+  private countQuery(measurement: string, from: number, to: number, timeZone: string, groupTags: string, upTo?: readonly LogPosition[]): string {
     return (
       `SELECT count("offset") FROM ${quoteIdent(measurement)} ` +
-      `WHERE time >= ${quoteString(iso(from))} AND time < ${quoteString(iso(to))} ` +
+      `WHERE time >= ${quoteString(iso(from))} AND time < ${quoteString(iso(to))}${cut(upTo)} ` +
       `GROUP BY time(1d)${groupTags} fill(none) tz(${quoteString(timeZone)})`
     );
   }
@@ -139,6 +148,14 @@ export class InfluxEventStore implements EventStore {
   async close(): Promise<void> {
     this.http.close();
   }
+}
+
+/** Only events at or below their partition's position: `partition` is a tag, `offset` a field. */
+function cut(upTo: readonly LogPosition[] | undefined): string {
+  if (upTo === undefined) return '';
+  if (upTo.length === 0) return ' AND "offset" < 0';
+  const each = upTo.map((c) => `("partition" = ${quoteString(String(c.partition))} AND "offset" <= ${BigInt(c.through).toString()})`);
+  return ` AND (${each.join(' OR ')})`;
 }
 
 function rows(s: InfluxSeries): Array<[number, number]> {

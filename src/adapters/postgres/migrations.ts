@@ -77,6 +77,38 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         .join(';')}
     `,
   },
+  {
+    version: 3,
+    name: 'incremental consolidation',
+    // processing adds each event's count here once (its partition's position moves in the same
+    // transaction); the consolidator folds the rows into the rollups and deletes them. Buckets
+    // are UTC quarter hours: every time zone's midnight falls on one, so each bucket belongs to
+    // exactly one local day in any REPORT_TIMEZONE.
+    sql: `
+      CREATE TABLE processed_offsets (
+        log_partition integer PRIMARY KEY,
+        through       bigint NOT NULL
+      );
+      CREATE TABLE pending_views (
+        log_partition integer NOT NULL,
+        batch_through bigint NOT NULL,
+        bucket        timestamptz NOT NULL,
+        region        text COLLATE "C" NOT NULL,
+        page_name     text COLLATE "C" NOT NULL,
+        views         bigint NOT NULL CHECK (views > 0)
+      );
+      CREATE INDEX pending_views_bucket_idx ON pending_views (bucket);
+      CREATE TABLE pending_bots (
+        log_partition integer NOT NULL,
+        batch_through bigint NOT NULL,
+        bucket        timestamptz NOT NULL,
+        hits          bigint NOT NULL CHECK (hits > 0)
+      );
+      ALTER TABLE consolidation_runs ADD COLUMN mode text NOT NULL DEFAULT 'legacy';
+      ALTER TABLE consolidation_runs ALTER COLUMN mode SET DEFAULT 'range';
+      CREATE INDEX consolidation_runs_mode_idx ON consolidation_runs (mode, id)
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

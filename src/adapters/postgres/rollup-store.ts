@@ -1,9 +1,13 @@
-import type { Decomposition, Granularity } from '../../domain/periods.js';
+import type { Decomposition, Granularity, WeekStart } from '../../domain/periods.js';
+import type { LogPosition } from '../../ports/event-store.js';
 import type {
   BotRow,
   Breakdown,
+  Cut,
   BreakdownQuery,
   Dimension,
+  FoldResult,
+  ProcessedEvent,
   ReplaceResult,
   ReplaceWindow,
   RollupQuery,
@@ -15,6 +19,7 @@ import type {
 import type { SqlClient, SqlDatabase } from './database.js';
 import { migrate } from './migrations.js';
 import { localEnd, localStart, TABLE, weekShift } from './period-sql.js';
+import { checkCut, claimPartitions, cutOf, dropCounted, foldPending, lastWindowRecompute, lockConsolidation, recordProcessed } from './pending-sql.js';
 import { botHitsOf, breakdownOf, deriveSums, distinctOf, seriesOf, viewsOf } from './stats-sql.js';
 
 /** The longest period of each granularity plus a DST hour, rounded up: bounds the overlap scan. */
@@ -32,6 +37,11 @@ export class SqlRollupStore implements RollupStore {
 
   async replaceWindow(w: ReplaceWindow): Promise<ReplaceResult> {
     return await this.db.transaction(async (tx) => {
+      await lockConsolidation(tx);
+      if (w.cut !== undefined) {
+        await checkCut(tx, w.cut);
+        await dropCounted(tx, iso(w.start), iso(w.end), w.cut.positions);
+      }
       await tx.query('DELETE FROM region_daily WHERE period_start >= $1 AND period_start < $2', [iso(w.start), iso(w.end)]);
       const rows = w.daily.filter((c) => c.views > 0);
       if (rows.length > 0) {
@@ -54,12 +64,32 @@ export class SqlRollupStore implements RollupStore {
       }
       const { weekly, monthly } = await deriveWindow(tx, w);
       await tx.query(
-        `INSERT INTO consolidation_runs (window_start, window_end, time_zone, daily_rows, weekly_rows, monthly_rows)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [iso(w.start), iso(w.end), w.timeZone, rows.length, weekly, monthly],
+        `INSERT INTO consolidation_runs (window_start, window_end, time_zone, daily_rows, weekly_rows, monthly_rows, mode)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [iso(w.start), iso(w.end), w.timeZone, rows.length, weekly, monthly, w.mode ?? 'range'],
       );
       return { daily: rows.length, weekly, monthly };
     });
+  }
+
+  async claimPartitions(positions: readonly LogPosition[]): Promise<void> {
+    await claimPartitions(this.db, positions);
+  }
+
+  async recordProcessed(events: readonly ProcessedEvent[]): Promise<number> {
+    return events.length === 0 ? 0 : await recordProcessed(this.db, events);
+  }
+
+  async cut(): Promise<Cut> {
+    return await cutOf(this.db);
+  }
+
+  async lastWindowRecompute(): Promise<number | undefined> {
+    return await lastWindowRecompute(this.db);
+  }
+
+  async foldPending(timeZone: string, weekStart: WeekStart): Promise<FoldResult> {
+    return await foldPending(this.db, timeZone, weekStart);
   }
 
   async query(q: RollupQuery): Promise<RollupRow[]> {

@@ -20,7 +20,7 @@ export interface AdminApiDeps {
   timezone: string;
   weekStart: WeekStart;
   /** runs consolidation now; absent where this process cannot */
-  consolidate: ((range: { from?: string | undefined; to?: string | undefined }) => Promise<unknown>) | undefined;
+  consolidate: ((request: { from?: string | undefined; to?: string | undefined; recompute?: boolean | undefined }) => Promise<unknown>) | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -99,17 +99,24 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   );
 
   const ConsolidateQuery = z.strictObject({
-    from: z.string().optional().describe('first day, YYYY-MM-DD in REPORT_TIMEZONE'),
+    from: z.string().optional().describe('first day to recompute, YYYY-MM-DD in REPORT_TIMEZONE'),
     to: z.string().optional().describe('last day (inclusive), YYYY-MM-DD'),
+    recompute: z.enum(['true', 'false']).optional().describe('`true`: recompute the late-arrival window from the event store'),
   });
   app.post(
     '/admin/consolidate',
-    documented({ summary: 'Recompute the rollups of these days now', tags: ['admin'], query: ConsolidateQuery }),
+    documented({
+      summary: 'Consolidate now',
+      description: 'Without parameters: fold in what processing recorded (or recompute the window when RECOMPUTE_INTERVAL has passed). With from/to or recompute=true: recompute those days from the event store.',
+      tags: ['admin'],
+      query: ConsolidateQuery,
+    }),
     async (req) => {
       const parsed = ConsolidateQuery.safeParse(req.query ?? {});
-      if (!parsed.success) throw invalidInput('invalid query parameters', ['allowed are from=YYYY-MM-DD and to=YYYY-MM-DD']);
+      if (!parsed.success) throw invalidInput('invalid query parameters', ['allowed are from=YYYY-MM-DD, to=YYYY-MM-DD and recompute=true']);
       if (deps.consolidate === undefined) throw invalidInput('this process does not run consolidation');
-      return await deps.consolidate(parsed.data);
+      const { from, to, recompute } = parsed.data;
+      return await deps.consolidate({ from, to, recompute: recompute === 'true' });
     },
   );
 }

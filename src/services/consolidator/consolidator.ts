@@ -5,15 +5,26 @@ import { invalidInput } from '../../domain/errors.js';
 import { chunkDays, dayWindow, localDate, parseLocalDate, type WeekStart } from '../../domain/periods.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventStore } from '../../ports/event-store.js';
-import type { RollupStore } from '../../ports/rollup-store.js';
+import { CutMovedError, type RollupStore } from '../../ports/rollup-store.js';
 
 export interface ConsolidatorSettings {
   timeZone: string;
   weekStart: WeekStart;
   lateArrivalWindowMs: number;
+  /** a scheduled run recomputes the window when the last recompute is older; 0 = always */
+  recomputeIntervalMs: number;
+}
+
+export interface ConsolidationRequest {
+  from?: string | undefined;
+  to?: string | undefined;
+  /** recompute the late-arrival window from the event store now */
+  recompute?: boolean | undefined;
 }
 
 export interface ConsolidationResult {
+  /** incremental: the deltas processing recorded were folded in; recompute: days read again from the event store */
+  mode: 'incremental' | 'recompute';
   from: string;
   to: string;
   timezone: string;
@@ -22,11 +33,16 @@ export interface ConsolidationResult {
   weeklyRows: number;
   monthlyRows: number;
   botHits: number;
+  /** incremental: pending rows folded in, and the page views they held */
+  pendingRows?: number;
+  views?: number;
   durationMs: number;
 }
 
 /** A backfill is split into chunks of this many days; each chunk is replaced in one transaction. */
 const CHUNK_DAYS = 31;
+/** A fold between a chunk's cut and its replace makes the chunk read again; this many times at most. */
+const CUT_ATTEMPTS = 5;
 export const MAX_RANGE_DAYS = 366 * 20;
 /**
  * Days a run may cover: events are epoch milliseconds, and the weeks and months of a day late in
@@ -36,10 +52,13 @@ const FIRST_YEAR = 1970;
 const LAST_YEAR = 9998;
 
 /**
- * consolidator-service: counts page views per local day from the event store (the store does the
- * aggregation) and hands them to the rollup store, which replaces the window and derives weeks and
- * months in SQL. Recomputing from the events every time is what makes a rerun change nothing and
- * lets late events inside the window be counted on the next run.
+ * consolidator-service. A scheduled run folds in the per-day deltas processing recorded since the
+ * last run (cost follows the new events, not the window or the number of series); every
+ * RECOMPUTE_INTERVAL, and for any range asked for, it recomputes whole days from the event store
+ * instead (the store does the aggregation) and replaces them in the rollups, which is what makes
+ * the event store the source of truth and repairs anything a fold could not know about. A
+ * recompute reads the store at a cut (each partition's recorded position), so events processed
+ * meanwhile are neither lost nor counted twice: they stay pending for the next fold.
  */
 export class Consolidator {
   private tail: Promise<unknown> = Promise.resolve();
@@ -97,14 +116,65 @@ export class Consolidator {
   }
 
   /** Runs are serialised: a manual run waits for a scheduled one in progress, and vice versa. */
-  run(range: { from?: string | undefined; to?: string | undefined } = {}): Promise<ConsolidationResult> {
-    const parsed = this.parseRange(range.from, range.to);
-    const next = this.tail.then(
-      async () => await this.runNow(parsed.from, parsed.to),
-      async () => await this.runNow(parsed.from, parsed.to),
-    );
+  run(request: ConsolidationRequest = {}): Promise<ConsolidationResult> {
+    const explicit = request.from !== undefined || request.to !== undefined;
+    const parsed = explicit || request.recompute ? this.parseRange(request.from, request.to) : undefined;
+    const work = async () => {
+      if (parsed !== undefined) return await this.runNow(parsed.from, parsed.to, explicit ? 'range' : 'window');
+      if (await this.recomputeDue()) {
+        const window = this.parseRange(undefined, undefined);
+        return await this.runNow(window.from, window.to, 'window');
+      }
+      return await this.fold();
+    };
+    const next = this.tail.then(work, work);
     this.tail = next.catch(() => {});
     return next;
+  }
+
+  private async recomputeDue(): Promise<boolean> {
+    if (this.settings.recomputeIntervalMs === 0) return true;
+    const last = await this.rollups.lastWindowRecompute();
+    return last === undefined || this.clock.now() - last >= this.settings.recomputeIntervalMs;
+  }
+
+  private async fold(): Promise<ConsolidationResult> {
+    const started = Date.now();
+    const { timeZone, weekStart } = this.settings;
+    const window = this.defaultRange();
+    try {
+      const folded = await this.rollups.foldPending(timeZone, weekStart);
+      const result: ConsolidationResult = {
+        mode: 'incremental',
+        from: window.from,
+        to: window.to,
+        timezone: timeZone,
+        days: 0,
+        dailyRows: folded.daily,
+        weeklyRows: folded.weekly,
+        monthlyRows: folded.monthly,
+        botHits: folded.botHits,
+        pendingRows: folded.pending,
+        views: folded.views,
+        durationMs: Date.now() - started,
+      };
+      this.succeeded(result);
+      return result;
+    } catch (err) {
+      this.failed(err, window);
+      throw err;
+    }
+  }
+
+  private succeeded(result: ConsolidationResult): void {
+    this.runs.inc({ outcome: 'success' });
+    this.lastSuccess.set(Date.now() / 1000);
+    this.logger.info(result, 'consolidation_done');
+  }
+
+  private failed(err: unknown, range: { from: string; to: string }): void {
+    this.runs.inc({ outcome: 'failure' });
+    this.logger.error({ err, from: range.from, to: range.to }, 'consolidation_failed');
   }
 
   /** Resolves when no run is in progress or queued. */
@@ -112,10 +182,11 @@ export class Consolidator {
     await this.tail;
   }
 
-  private async runNow(from: DateTime, to: DateTime): Promise<ConsolidationResult> {
+  private async runNow(from: DateTime, to: DateTime, mode: 'window' | 'range'): Promise<ConsolidationResult> {
     const started = Date.now();
     const { timeZone, weekStart } = this.settings;
     const result: ConsolidationResult = {
+      mode: 'recompute',
       from: from.toISODate() ?? '',
       to: to.toISODate() ?? '',
       timezone: timeZone,
@@ -129,27 +200,33 @@ export class Consolidator {
     try {
       for (const chunk of chunkDays(from, to, CHUNK_DAYS)) {
         const window = dayWindow(chunk.from, chunk.to);
-        const [daily, bots] = await Promise.all([
-          this.events.dailyCounts(window.start, window.end, timeZone),
-          this.events.dailyBotCounts(window.start, window.end, timeZone),
-        ]);
-        const replaced = await this.rollups.replaceWindow({ ...window, timeZone, weekStart, daily, bots });
+        for (let attempt = 1; ; attempt++) {
+          const cut = await this.rollups.cut();
+          const [daily, bots] = await Promise.all([
+            this.events.dailyCounts(window.start, window.end, timeZone, cut.positions),
+            this.events.dailyBotCounts(window.start, window.end, timeZone, cut.positions),
+          ]);
+          try {
+            const replaced = await this.rollups.replaceWindow({ ...window, timeZone, weekStart, daily, bots, cut, mode });
+            result.dailyRows += replaced.daily;
+            result.weeklyRows += replaced.weekly;
+            result.monthlyRows += replaced.monthly;
+            result.botHits += bots.reduce((n, b) => n + b.hits, 0);
+            this.logger.debug({ from: chunk.from.toISODate(), to: chunk.to.toISODate(), ...replaced }, 'consolidation_chunk_done');
+            break;
+          } catch (err) {
+            if (!(err instanceof CutMovedError) || attempt >= CUT_ATTEMPTS) throw err;
+            this.logger.info({ attempt }, 'consolidation_cut_moved');
+          }
+        }
         result.days += Math.round(chunk.to.diff(chunk.from, 'days').days) + 1;
-        result.dailyRows += replaced.daily;
-        result.weeklyRows += replaced.weekly;
-        result.monthlyRows += replaced.monthly;
-        result.botHits += bots.reduce((n, b) => n + b.hits, 0);
-        this.logger.debug({ from: chunk.from.toISODate(), to: chunk.to.toISODate(), ...replaced }, 'consolidation_chunk_done');
       }
     } catch (err) {
-      this.runs.inc({ outcome: 'failure' });
-      this.logger.error({ err, from: result.from, to: result.to }, 'consolidation_failed');
+      this.failed(err, result);
       throw err;
     }
     result.durationMs = Date.now() - started;
-    this.runs.inc({ outcome: 'success' });
-    this.lastSuccess.set(Date.now() / 1000);
-    this.logger.info(result, 'consolidation_done');
+    this.succeeded(result);
     return result;
   }
 }

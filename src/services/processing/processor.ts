@@ -4,21 +4,26 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { LoggedEvent } from '../../domain/event.js';
 import type { EventConsumer } from '../../ports/event-bus.js';
 import type { EventStore } from '../../ports/event-store.js';
+import type { RollupStore } from '../../ports/rollup-store.js';
 
 /**
- * processing-service: consumes the event log in batches and writes each batch to the event store.
- * The consumer commits a batch's offsets only after `handle` resolves, so a crash between the
- * write and the commit redelivers the batch, and the store's event identity absorbs the repeat.
+ * processing-service: consumes the event log in batches and writes each batch to the event store,
+ * then records its counts for the incremental consolidation (once: the rollup store skips offsets
+ * it has recorded). The consumer commits a batch's offsets only after `handle` resolves, so a
+ * crash anywhere in between redelivers the batch, and both stores absorb the repeat.
  */
 export class ProcessingService {
   private readonly processed: Counter<'kind'>;
   private readonly batchSeconds: Histogram;
   private running = false;
+  /** partitions this process has made sure have a recorded position */
+  private readonly claimed = new Set<number>();
   private starting: Promise<void> | undefined;
 
   constructor(
     private readonly consumer: EventConsumer,
     private readonly store: EventStore,
+    private readonly rollups: RollupStore,
     private readonly logger: Logger,
     registry: Registry,
   ) {
@@ -62,7 +67,18 @@ export class ProcessingService {
 
   private async handle(batch: readonly LoggedEvent[]): Promise<void> {
     const end = this.batchSeconds.startTimer();
-    await this.store.write(batch);
+    // Before a partition's first write: a recompute's cut must already list it, or it would count
+    // events of this batch that the record below adds again (batches are ascending per partition).
+    const unclaimed = new Map<number, string>();
+    for (const e of batch) if (!this.claimed.has(e.partition) && !unclaimed.has(e.partition)) unclaimed.set(e.partition, e.offset);
+    if (unclaimed.size > 0) {
+      await this.rollups.claimPartitions([...unclaimed].map(([partition, first]) => ({ partition, through: (BigInt(first) - 1n).toString() })));
+      for (const partition of unclaimed.keys()) this.claimed.add(partition);
+    }
+    const names = await this.store.write(batch);
+    await this.rollups.recordProcessed(
+      batch.map((e, i) => ({ partition: e.partition, offset: e.offset, timestamp: e.timestamp, bot: e.bot, ...names[i]! })),
+    );
     end();
     const bots = batch.reduce((n, e) => n + (e.bot ? 1 : 0), 0);
     this.processed.inc({ kind: 'page_view' }, batch.length - bots);
@@ -70,7 +86,7 @@ export class ProcessingService {
   }
 
   async ready(): Promise<boolean> {
-    return this.running && (await this.consumer.ready()) && (await this.store.ready());
+    return this.running && (await this.consumer.ready()) && (await this.store.ready()) && (await this.rollups.ready());
   }
 
   async stop(): Promise<void> {
