@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { EmbeddedBus } from '../adapters/embedded/bus.js';
 import { EmbeddedEventStore } from '../adapters/embedded/event-store.js';
 import { InfluxEventStore } from '../adapters/influx/event-store.js';
-import { createKafka, ensureTopic } from '../adapters/kafka/client.js';
+import { createKafka, requireTopic, TopicMissingError } from '../adapters/kafka/client.js';
 import { KafkaEventConsumer } from '../adapters/kafka/consumer.js';
 import { KafkaPublisher } from '../adapters/kafka/publisher.js';
 import type { SqlDatabase } from '../adapters/postgres/database.js';
@@ -18,6 +18,7 @@ import type { EventStore } from '../ports/event-store.js';
 import type { RollupStore } from '../ports/rollup-store.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { Config } from './config.js';
+import { ServiceUnavailableError, unavailableService, type UnavailableService } from './unavailable.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { restrictDataDir } from './data-dir-permissions.js';
 
@@ -70,9 +71,11 @@ export class Adapters {
     this.kafka ??= (async () => {
       const kafka = createKafka(settings, this.logger);
       try {
-        await ensureTopic(kafka, settings);
+        await requireTopic(kafka, settings);
       } catch (err) {
-        // Brokers may be down at start (ingest then answers 503) or forbid topic creation.
+        // A missing topic stops start-up: `page-stats migrate` creates it. Brokers that are down
+        // do not: ingest answers 503 until they are back.
+        if (err instanceof TopicMissingError) throw err;
         this.logger.warn({ err, topic: settings.topic }, 'kafka_topic_check_failed');
       }
       return kafka;
@@ -111,19 +114,22 @@ export class Adapters {
     return await InfluxEventStore.open({ ...influx, ...limits });
   }
 
-  /** Dashboard sessions live next to the rollups: every replica of the admin API shares them. */
+  /**
+   * Dashboard sessions live next to the rollups: every replica of the admin API shares them.
+   * On PostgreSQL the store opens on first use, so ingest starts while PostgreSQL is down.
+   */
   async sessionStore(): Promise<SessionStore> {
     if (this.config.databaseUrl !== undefined) {
-      const db = openPostgres(this.config.databaseUrl, { max: 2 });
+      const db = namingOutages(openPostgres(this.config.databaseUrl, { max: 2 }), 'PostgreSQL');
       this.closers.push(async () => await db.close());
-      return await SqlSessionStore.open(db);
+      return lazySessionStore(() => SqlSessionStore.open(db));
     }
     return await SqlSessionStore.open(await this.embeddedDb());
   }
 
   async rollupStore(): Promise<RollupStore> {
     if (this.config.databaseUrl !== undefined) {
-      const db = openPostgres(this.config.databaseUrl);
+      const db = namingOutages(openPostgres(this.config.databaseUrl), 'PostgreSQL');
       const store = new SqlRollupStore(db);
       this.closers.push(async () => await store.close());
       return store;
@@ -141,4 +147,36 @@ export class Adapters {
       this.unlock?.();
     }
   }
+}
+
+/** A session store opened on first use; an open that failed is tried again on the next call. */
+function lazySessionStore(open: () => Promise<SessionStore>): SessionStore {
+  let opened: Promise<SessionStore> | undefined;
+  const store = (): Promise<SessionStore> => {
+    opened ??= open().catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    });
+    return opened;
+  };
+  return {
+    create: async (idHash, expiresAt, now) => await (await store()).create(idHash, expiresAt, now),
+    isActive: async (idHash, now) => await (await store()).isActive(idHash, now),
+    revoke: async (idHash) => await (await store()).revoke(idHash),
+  };
+}
+
+/**
+ * `pg` reports a server that is down as a bare socket error (ECONNREFUSED): name the service on
+ * such errors, so an admin route's 503 can say which store is down. Other errors pass as they are.
+ */
+function namingOutages(db: SqlDatabase, service: UnavailableService): SqlDatabase {
+  const named = (err: unknown): never => {
+    throw unavailableService(err) === undefined ? err : new ServiceUnavailableError(service, err);
+  };
+  return {
+    query: async <T,>(sql: string, params?: readonly unknown[]) => await db.query<T>(sql, params).catch(named),
+    transaction: async (work) => await db.transaction(work).catch(named),
+    close: async () => await db.close(),
+  };
 }

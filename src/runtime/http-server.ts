@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError } from '../domain/errors.js';
 import { trustFunction, type ProxyTrust } from './proxy-trust.js';
+import { unavailableService } from './unavailable.js';
 
 export interface HttpOptions {
   logger: Logger;
@@ -46,6 +47,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       headersTimeout: Math.min(requestTimeout, 20_000),
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))),
     },
+    // The original design's tracker posts to /api/page-view (its nginx stripped /api/; ours
+    // does too): one route, so the rate limit and CORS stay those of POST /page-view.
+    rewriteUrl: (req) => (req.url !== undefined && /^\/api\/page-view(?:\?|$)/.test(req.url) ? req.url.slice(4) : (req.url ?? '/')),
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
@@ -94,17 +98,28 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   return app as unknown as FastifyInstance;
 }
 
+/** What an admin route says while a store it reads is down: 503, never 500 (the cause is logged, not sent). */
+const STORE_UNAVAILABLE: Record<string, string> = {
+  InfluxDB: 'the event store (InfluxDB) is unavailable; retry later',
+  PostgreSQL: 'the rollup store (PostgreSQL) is unavailable; retry later',
+  unknown: 'a store this request needs is unavailable; retry later',
+};
+
 function toResponse(err: FastifyError | AppError): {
   status: number;
-  body: { error: string; details: string[] };
+  body: { error: string; details: string[]; code?: string };
   retryAfter?: number;
 } {
   if (err instanceof AppError) {
     return {
       status: err.status,
-      body: { error: err.message, details: err.details },
+      body: { error: err.message, details: err.details, code: err.code },
       ...(err.retryAfterSeconds === undefined ? {} : { retryAfter: err.retryAfterSeconds }),
     };
+  }
+  const down = unavailableService(err);
+  if (down !== undefined && down !== 'Kafka') {
+    return { status: 503, body: { error: STORE_UNAVAILABLE[down]!, details: [], code: 'store_unavailable' }, retryAfter: 5 };
   }
   const status = err.statusCode ?? 500;
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: 'request body too large', details: [err.message] } };
@@ -119,20 +134,23 @@ function toResponse(err: FastifyError | AppError): {
 
 export interface HealthDeps {
   registry: Registry;
+  /** what readiness depends on */
   checks: Record<string, () => Promise<boolean>>;
+  /** reported by /readyz without deciding it */
+  informational?: Record<string, () => Promise<boolean>>;
   isShuttingDown: () => boolean;
   /** admin guard for /metrics; absent where the role has no admin credentials */
   requireAdmin: ((req: never, reply: never) => Promise<void>) | undefined;
 }
 
-/** `/healthz` (alive), `/readyz` (every dependency reachable), `/metrics` (Prometheus). */
+/** `/healthz` (alive), `/readyz` (the dependencies it decides on reachable), `/metrics` (Prometheus). */
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const entries = await Promise.all(
-      Object.entries(deps.checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
-    );
-    const checks = Object.fromEntries(entries);
+    const run = (checks: Record<string, () => Promise<boolean>>) =>
+      Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const));
+    const [entries, others] = await Promise.all([run(deps.checks), run(deps.informational ?? {})]);
+    const checks = Object.fromEntries([...entries, ...others]);
     const ok = !deps.isShuttingDown() && entries.every(([, up]) => up);
     return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : deps.isShuttingDown() ? 'shutting_down' : 'unavailable', checks });
   });

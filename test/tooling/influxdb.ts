@@ -13,6 +13,8 @@ export interface InfluxDB {
   port: number;
   /** Temp dir holding the config and the meta, data and wal dirs. */
   dir: string;
+  /** With `auth`: the admin user every request must authenticate as (HTTP basic auth or u/p). */
+  auth: InfluxAuth | undefined;
   readonly running: boolean;
   /** Ends influxd (SIGKILL by default, SIGTERM for a clean shutdown), keeping its data. */
   kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
@@ -25,6 +27,16 @@ export interface InfluxDB {
   resume(): void;
   /** Shuts influxd down (SIGTERM) and removes the temp dir. */
   stop(): Promise<void>;
+}
+
+export interface InfluxAuth {
+  username: string;
+  password: string;
+}
+
+export interface InfluxOptions {
+  /** `auth-enabled = true`, with this user created as admin (WITH ALL PRIVILEGES) */
+  auth?: InfluxAuth;
 }
 
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -69,7 +81,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   );
 }
 
-function configFile(dir: string, httpPort: number, rpcPort: number, reporting: string): string {
+function configFile(dir: string, httpPort: number, rpcPort: number, reporting: string, auth: boolean): string {
   const q = (s: string): string => JSON.stringify(s);
   return `${reporting}
 # The RPC service (backup/restore) binds 127.0.0.1:8088 by default: move it so that several
@@ -91,7 +103,7 @@ bind-address = ${q(`127.0.0.1:${rpcPort}`)}
 [http]
   enabled = true
   bind-address = ${q(`127.0.0.1:${httpPort}`)}
-  auth-enabled = false
+  auth-enabled = ${auth}
   log-enabled = false
   pprof-enabled = false
   unix-socket-enabled = false
@@ -132,16 +144,37 @@ const launcher = existsSync('/usr/bin/setpriv')
   ? (args: string[]) => ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', 'influxd', ...args]] as const
   : (args: string[]) => ['influxd', args] as const;
 
-export async function startInfluxDB(): Promise<InfluxDB> {
+/**
+ * With auth enabled, InfluxDB 1.x lets the first user be created without credentials, and only
+ * an admin: that is how a fresh server gets its admin.
+ */
+function createAdmin(port: number, auth: InfluxAuth): Promise<void> {
+  const q = `CREATE USER "${auth.username.replace(/["\\]/g, '\\$&')}" WITH PASSWORD '${auth.password.replace(/['\\]/g, '\\$&')}' WITH ALL PRIVILEGES`;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: `/query?${new URLSearchParams({ q })}`, method: 'POST', agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => (res.statusCode === 200 && !body.includes('"error"') ? resolve() : reject(new Error(`CREATE USER: ${res.statusCode} ${body}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function startInfluxDB(options: InfluxOptions = {}): Promise<InfluxDB> {
   const reporting = await reportingOff();
   let lastError: unknown;
   // A port found free can be taken before influxd binds it: retry with new ports then.
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = await mkdtemp(join(tmpdir(), 'page-stats-influxdb-'));
     const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
-    const instance = createInstance(dir, httpPort, rpcPort, reporting);
+    const instance = createInstance(dir, httpPort, rpcPort, reporting, options.auth);
     try {
       await instance.start();
+      if (options.auth !== undefined) await createAdmin(httpPort, options.auth);
       return instance;
     } catch (error) {
       lastError = error;
@@ -152,7 +185,7 @@ export async function startInfluxDB(): Promise<InfluxDB> {
   throw lastError;
 }
 
-function createInstance(dir: string, port: number, rpcPort: number, reporting: string): InfluxDB {
+function createInstance(dir: string, port: number, rpcPort: number, reporting: string, auth: InfluxAuth | undefined): InfluxDB {
   const configPath = join(dir, 'influxdb.conf');
   const entry: { child: ChildProcess | undefined; dir: string } = { child: undefined, dir };
   cleanUpOnExit(entry);
@@ -169,6 +202,7 @@ function createInstance(dir: string, port: number, rpcPort: number, reporting: s
     url: `http://127.0.0.1:${port}`,
     port,
     dir,
+    auth,
     get running() {
       return isRunning(entry.child);
     },
@@ -176,7 +210,7 @@ function createInstance(dir: string, port: number, rpcPort: number, reporting: s
     async start() {
       if (isRunning(entry.child)) return;
       if (!configWritten) {
-        await writeFile(configPath, configFile(dir, port, rpcPort, reporting));
+        await writeFile(configPath, configFile(dir, port, rpcPort, reporting, auth !== undefined));
         configWritten = true;
       }
       const [command, args] = launcher(['-config', configPath]);

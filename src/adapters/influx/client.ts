@@ -33,12 +33,22 @@ export class InfluxHttp {
   private readonly base: URL;
   private readonly agent: HttpAgent;
 
+  /**
+   * `credentials`: a token (InfluxDB 2.x/3.x, `Authorization: Token …`), or a v1 user name and
+   * password (1.x with auth-enabled, 2.x for v1-authorised users), sent as HTTP basic auth rather
+   * than `u`/`p` query parameters, which end up in access logs.
+   */
   constructor(
     private readonly baseUrl: string,
-    token: string | undefined,
+    credentials: string | { username: string; password: string } | undefined,
     private readonly timeoutMs = 10_000,
   ) {
-    this.headers = token === undefined ? {} : { authorization: `Token ${token}` };
+    this.headers =
+      credentials === undefined
+        ? {}
+        : typeof credentials === 'string'
+          ? { authorization: `Token ${credentials}` }
+          : { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}` };
     this.base = new URL(baseUrl.replace(/\/$/, ''));
     this.agent = this.base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }

@@ -1,0 +1,55 @@
+import { InfluxError } from '../adapters/influx/client.js';
+
+export type UnavailableService = 'InfluxDB' | 'PostgreSQL' | 'Kafka' | 'unknown';
+
+/** An outage error of a client that cannot say whom it was talking to, named by the runtime. */
+export class ServiceUnavailableError extends Error {
+  constructor(
+    readonly service: UnavailableService,
+    cause: unknown,
+  ) {
+    super(`${service} is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+/** Socket errors of a service that is down, restarting, unreachable or not resolvable yet. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+/** kafkajs: the brokers did not answer (as opposed to refusing a request). */
+const KAFKA_UNREACHABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+]);
+/** What `pg` says when the server goes away or cannot be reached in time. */
+const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * Which service an error says is unreachable, or undefined when it is any other failure (a bad
+ * query, refused credentials, a bug): only an outage is worth a 503 and a retry. Walks `cause`
+ * chains and AggregateErrors (a host name with several addresses fails with one of those).
+ */
+export function unavailableService(err: unknown, depth = 0): UnavailableService | undefined {
+  if (typeof err !== 'object' || err === null || depth > 5) return undefined;
+  if (err instanceof ServiceUnavailableError) return err.service;
+  if (err instanceof InfluxError) return err.status === undefined || err.status >= 500 ? 'InfluxDB' : undefined;
+  const e = err as { name?: unknown; code?: unknown; severity?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.name === 'string' && KAFKA_UNREACHABLE.has(e.name)) return 'Kafka';
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return unavailableService(e.cause, depth + 1) ?? 'Kafka';
+  // PostgreSQL's own errors: SQLSTATE class 08 (connection exception), 57P01–57P03 (shutting
+  // down, crashed, starting up), 53300 (too many connections)
+  if (typeof e.severity === 'string' && typeof e.code === 'string') {
+    return /^(08|57P0[123]$|53300$)/.test(e.code) ? 'PostgreSQL' : undefined;
+  }
+  if (typeof e.message === 'string' && PG_MESSAGES.test(e.message)) return 'PostgreSQL';
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return 'unknown';
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const found = unavailableService(inner, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return unavailableService(e.cause, depth + 1);
+}

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, BROWSER_UA } from '../helpers/embedded-app.js';
+import { distributedEnv } from '../helpers/distributed.js';
+import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
+import { freePort } from '../tooling/free-port.js';
+import { startInfluxDB, type InfluxDB } from '../tooling/influxdb.js';
+import { startKafkaCluster, type KafkaCluster } from '../tooling/kafka.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../tooling/postgres.js';
+
+/**
+ * InfluxDB and PostgreSQL both down while visitors keep coming: ingest only needs Kafka to take
+ * a page view, so it keeps answering 202 (and a new ingest replica starts), its admin routes say
+ * 503 store_unavailable, and once the stores are back every event is counted exactly. InfluxDB
+ * runs with authentication, the app logging in with INFLUX_USERNAME / INFLUX_PASSWORD.
+ */
+
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const INFLUX_AUTH = { username: 'page-stats', password: 'influx-secret' };
+const DAY = 86_400_000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+describe('ingest while InfluxDB and PostgreSQL are down', () => {
+  let kafka: KafkaCluster;
+  let influx: InfluxDB;
+  let postgres: PrivatePostgres;
+  let env: Record<string, string>;
+  let ingestUrl: string;
+  let ingestPort: number;
+  let ingest: CliProcess;
+  const procs: CliProcess[] = [];
+  const run = `outage-${Date.now().toString(36)}`;
+  const sent = new Map<string, number>();
+
+  const spawn = (args: string[], extra: Record<string, string> = {}): CliProcess => {
+    const p = runCli(args, { ...env, ...extra });
+    procs.push(p);
+    return p;
+  };
+  const startIngest = async (): Promise<void> => {
+    ingest = spawn(['ingest'], { PORT: String(ingestPort) });
+    await waitForHttp(`${ingestUrl}/healthz`, 60_000, ingest);
+  };
+  /** `count` page views in batches of 10, over several pages; every answer must be 202. */
+  const send = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i += 10) {
+      const batch = Array.from({ length: Math.min(10, count - i) }, (_, j) => ({
+        pageName: `/${run}/page-${(i + j) % 4}`,
+        region: (i + j) % 3 === 0 ? 'DE' : 'US',
+        timestamp: Date.now() - 1_000,
+      }));
+      const res = await fetch(`${ingestUrl}/page-view`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'user-agent': BROWSER_UA },
+        body: JSON.stringify(batch),
+      });
+      expect(res.status, await res.clone().text()).toBe(202);
+      for (const e of batch) sent.set(`${e.region} ${e.pageName}`, (sent.get(`${e.region} ${e.pageName}`) ?? 0) + 1);
+    }
+  };
+  const readyz = async (): Promise<{ status: number; checks: Record<string, boolean> }> => {
+    const res = await fetch(`${ingestUrl}/readyz`);
+    return { status: res.status, checks: ((await res.json()) as { checks: Record<string, boolean> }).checks };
+  };
+
+  beforeAll(async () => {
+    [kafka, influx, postgres] = await Promise.all([startKafkaCluster({ brokers: 3 }), startInfluxDB({ auth: INFLUX_AUTH }), startPrivatePostgres()]);
+    ({ env } = await distributedEnv(kafka, { influxUrl: influx.url, databaseUrl: postgres.url }, {
+      INFLUX_USERNAME: INFLUX_AUTH.username,
+      INFLUX_PASSWORD: INFLUX_AUTH.password,
+      PROCESSING_BATCH_SIZE: '50',
+    }));
+    const migrate = spawn(['migrate']);
+    expect(await migrate.exited, migrate.output()).toBe(0);
+    ingestPort = await freePort();
+    ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    const processingPort = await freePort();
+    const processing = spawn(['processing'], { PORT: String(processingPort) });
+    await Promise.all([startIngest(), waitForHttp(`http://127.0.0.1:${processingPort}/healthz`, 60_000, processing)]);
+  });
+
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.allSettled([kafka?.stop(), influx?.stop(), postgres?.destroy()]);
+  });
+
+  it('keeps answering 202, stays ready, and its admin routes answer 503 store_unavailable', async () => {
+    await send(50);
+    expect((await readyz()).status).toBe(200);
+
+    await Promise.all([influx.kill('SIGKILL'), postgres.stop()]);
+    const ready = await readyz();
+    expect(ready.status).toBe(200);
+    expect(ready.checks).toMatchObject({ eventLog: true, eventStore: false, rollupStore: false });
+    await send(100);
+
+    const summary = await fetch(`${ingestUrl}/aggregated-data/summary?startTime=${day(Date.now())}`, { headers: auth });
+    expect(summary.status).toBe(503);
+    expect(summary.headers.get('retry-after')).toBe('5');
+    expect(await summary.json()).toEqual({ error: 'the rollup store (PostgreSQL) is unavailable; retry later', details: [], code: 'store_unavailable' });
+    const realtime = await fetch(`${ingestUrl}/aggregated-data/realtime`, { headers: auth });
+    expect(realtime.status).toBe(503);
+    expect(await realtime.json()).toMatchObject({ error: 'the event store (InfluxDB) is unavailable; retry later', code: 'store_unavailable' });
+  });
+
+  it('a new ingest replica starts while both are down and takes page views', async () => {
+    ingest.child.kill('SIGTERM');
+    expect(await ingest.exited).toBe(0);
+    await startIngest();
+    await send(50);
+    expect((await readyz()).status).toBe(200);
+  });
+
+  it('once both are back, every acknowledged event is counted exactly', async () => {
+    await Promise.all([influx.start(), postgres.start()]);
+    const total = [...sent.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBe(200);
+    const from = day(Date.now() - DAY);
+    const to = day(Date.now() + DAY);
+    let views = -1;
+    for (const deadline = Date.now() + 120_000; views !== total && Date.now() < deadline; ) {
+      // the CronJob's command, recomputing these days from InfluxDB
+      const consolidate = spawn(['consolidate', '--from', from, '--to', to]);
+      expect(await consolidate.exited, consolidate.output()).toBe(0);
+      const res = await fetch(`${ingestUrl}/aggregated-data/summary?startTime=${from}&endTime=${to}`, { headers: auth });
+      if (res.status === 200) views = ((await res.json()) as { views: number }).views;
+      if (views !== total) await sleep(500);
+    }
+    expect(views).toBe(total);
+    const daily = await fetch(`${ingestUrl}/aggregated-data/region-daily?startTime=${from}&endTime=${to}`, { headers: auth });
+    const rows = ((await daily.json()) as { rows: Array<{ region: string; pageName: string; views: number }> }).rows;
+    const counted = new Map<string, number>();
+    for (const r of rows) counted.set(`${r.region} ${r.pageName}`, (counted.get(`${r.region} ${r.pageName}`) ?? 0) + r.views);
+    expect(counted).toEqual(sent);
+  });
+});
