@@ -143,7 +143,10 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
     await sleep(Math.max(0, OUTAGE_MS - 3_000));
     expect(load.acknowledged.size).toBeGreaterThan(acknowledgedBefore); // ingest still takes page views
     expect(await committedOffsets()).toBe(offsets); // nothing committed while nothing was stored
-    expect(await consolidate()).not.toBe(0); // the consolidator cannot read the events
+    // A recompute needs the event store; a scheduled run folds what processing recorded and does not.
+    const recompute = spawn(['consolidate', '--recompute']);
+    expect(await recompute.exited).not.toBe(0);
+    expect(await consolidate()).toBe(0);
     await influx.start();
     await eventually(async () => (await readyz(processingUrl())).status === 200);
     await eventually(async () => (await committedOffsets()) !== offsets);
