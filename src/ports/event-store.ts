@@ -41,8 +41,9 @@ export interface EventStore {
    */
   write(events: readonly LoggedEvent[]): Promise<StoredNames[]>;
   /**
-   * Page views (not bots) per local day, region and page in [from, to). With `upTo`, only events
-   * of those partitions at or below those offsets (a consistent cut to recompute against).
+   * Page views (not bots) per local day, region and page in [from, to). With `upTo` (a
+   * recompute's cut), only events at or below their partition's listed position; events of
+   * partitions not listed all count.
    */
   dailyCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyCount[]>;
   dailyBotCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyBotCount[]>;

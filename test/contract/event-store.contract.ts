@@ -55,6 +55,24 @@ export function eventStoreContract(name: string, open: (limits: CardinalityLimit
       ]);
     });
 
+    it('counts at a cut: listed partitions up to their position, other partitions whole', async () => {
+      const day = at('2025-04-04T00:00:00Z');
+      const base = nextOffset;
+      const batch = [0, 1, 2, 3].map((i) => ({ ...ev('2025-04-04T08:00:00Z', 'CUT', '/c'), timestamp: day + 3_600_000 + i, offset: String(base + i) }));
+      const other = { ...ev('2025-04-04T09:00:00Z', 'CUT', '/c', false, 5) };
+      const bot = { ...ev('2025-04-04T09:00:00Z', 'CUT', '/c', true, 0) };
+      await store.write([...batch, other, bot]);
+      const views = async (upTo?: Array<{ partition: number; through: string }>) =>
+        total((await store.dailyCounts(day, day + 86_400_000, 'UTC', upTo)).filter((c) => c.region === 'CUT'));
+      expect(await views()).toBe(5);
+      expect(await views([{ partition: 0, through: String(base + 1) }])).toBe(3); // offsets base, base+1, and partition 5
+      expect(await views([{ partition: 0, through: String(base + 1) }, { partition: 5, through: '-1' }])).toBe(2);
+      expect(await views([])).toBe(5);
+      const bots = async (through: string) => total((await store.dailyBotCounts(day, day + 86_400_000, 'UTC', [{ partition: 0, through }])).map((b) => ({ views: b.hits })));
+      expect(await bots(bot.offset)).toBe(1);
+      expect(await bots(String(Number(bot.offset) - 1))).toBe(0);
+    });
+
     it('the range is [from, to)', async () => {
       const counts = await store.dailyCounts(at('2025-03-01T00:00:00.001Z'), at('2025-03-02T00:00:00Z'), 'UTC');
       expect(total(counts)).toBe(2); // 00:00:00.000 is before `from`; 2025-03-02T00:00 is `to`

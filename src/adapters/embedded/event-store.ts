@@ -129,11 +129,14 @@ export class EmbeddedEventStore implements EventStore {
   }
 }
 
-/** `AND` the event is at or below its partition's position (params $4, $5). */
+/**
+ * `AND` the event is covered by a recompute's cut (params $4, $5): at or below its partition's
+ * position, or of a partition the cut does not list (never recorded: all of it counts).
+ */
 function cut(upTo: readonly LogPosition[] | undefined): string {
   return upTo === undefined
     ? ''
-    : `AND EXISTS (SELECT 1 FROM unnest($4::int[], $5::bigint[]) AS c(p, o) WHERE c.p = log_partition AND log_offset <= c.o)`;
+    : `AND NOT EXISTS (SELECT 1 FROM unnest($4::int[], $5::bigint[]) AS c(p, o) WHERE c.p = log_partition AND log_offset > c.o)`;
 }
 
 function cutParams(upTo: readonly LogPosition[] | undefined): unknown[] {

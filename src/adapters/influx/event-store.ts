@@ -1,8 +1,9 @@
+import { DateTime } from 'luxon';
 import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, LogPosition, RecentCount, StoredNames } from '../../ports/event-store.js';
 import { CappedNames, OVERFLOW_NAME, type CardinalityLimits } from '../cardinality.js';
 import { InfluxHttp, type InfluxSeries } from './client.js';
-import { decodeTag, MEASUREMENT, quoteIdent, quoteString, toLine } from './line-protocol.js';
+import { decodeTag, MEASUREMENT, pageNameLine, quoteIdent, quoteString, toLine } from './line-protocol.js';
 
 export interface InfluxOptions extends CardinalityLimits {
   url: string;
@@ -21,8 +22,9 @@ export const OVERFLOW_PAGE = OVERFLOW_NAME;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * The time-series store on InfluxDB (`page_view_bucket`). Counting is pushed down to InfluxQL;
- * only one row per day, region and page comes back.
+ * The time-series store on InfluxDB (`page_view_bucket`): one point per event, in series of
+ * partition × region (see MEASUREMENT for why the page name is a field). It is the source of
+ * truth the consolidator recomputes from; day-to-day consolidation folds what processing recorded.
  */
 export class InfluxEventStore implements EventStore {
   private readonly http: InfluxHttp;
@@ -74,8 +76,14 @@ export class InfluxEventStore implements EventStore {
   }
 
   private async loadKnownNames(): Promise<void> {
-    for (const [key, names] of [['page', this.pages], ['region', this.regions]] as const) {
-      const series = await this.http.query(this.options.db, `SHOW TAG VALUES FROM ${quoteIdent(MEASUREMENT.view)} WITH KEY = ${quoteIdent(key)}`);
+    const sources = [
+      [MEASUREMENT.pageName, 'page', this.pages],
+      [MEASUREMENT.legacyView, 'page', this.pages],
+      [MEASUREMENT.view, 'region', this.regions],
+      [MEASUREMENT.legacyView, 'region', this.regions],
+    ] as const;
+    for (const [measurement, key, names] of sources) {
+      const series = await this.http.query(this.options.db, `SHOW TAG VALUES FROM ${quoteIdent(measurement)} WITH KEY = ${quoteIdent(key)}`);
       for (const s of series) {
         for (const row of s.values) {
           const name = decodeTag(String(row[1]));
@@ -87,14 +95,22 @@ export class InfluxEventStore implements EventStore {
   }
 
   /**
-   * Distinct page names and regions are series in InfluxDB: past MAX_PAGE_NAMES / MAX_REGIONS,
-   * new ones count as `(other)` so a crawler inventing URLs cannot blow up the index.
+   * Distinct page names and regions are capped (MAX_PAGE_NAMES / MAX_REGIONS): new ones past the
+   * cap count as `(other)`, so a crawler inventing URLs cannot grow the rollups without bound.
+   * A newly admitted page name is recorded in `page_names` with the batch.
    */
   async write(events: readonly LoggedEvent[]): Promise<StoredNames[]> {
     await this.init();
-    const stored = events.map((e) => ({ region: this.regions.admit(e.region).name, pageName: this.pages.admit(e.pageName).name }));
+    const now = Date.now();
+    const admitted: string[] = [];
+    const stored = events.map((e) => {
+      const page = this.pages.admit(e.pageName);
+      if (page.isNew) admitted.push(page.name);
+      return { region: this.regions.admit(e.region).name, pageName: page.name };
+    });
+    const names = admitted.map((name) => pageNameLine(name, now));
     for (let i = 0; i < events.length; i += this.linesPerWrite) {
-      const lines: string[] = [];
+      const lines: string[] = i === 0 ? names : [];
       for (let j = i; j < Math.min(events.length, i + this.linesPerWrite); j++) {
         lines.push(toLine(events[j]!, stored[j]!.pageName, stored[j]!.region));
       }
@@ -103,38 +119,69 @@ export class InfluxEventStore implements EventStore {
     return stored;
   }
 
+  /**
+   * Page names are a field, which InfluxQL cannot group by: the points of each hour are read
+   * (page name and time only) and counted here, an hour at a time so memory stays bounded, a
+   * few hours at once. Older data (schema 1, page a tag) is still counted by InfluxQL.
+   */
   async dailyCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyCount[]> {
     await this.init();
-    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.view, from, to, timeZone, ', "region", "page"', upTo));
-    return series.flatMap((s) =>
-      rows(s).map(([t, n]) => ({ dayStart: t, region: decodeTag(s.tags?.region ?? ''), pageName: decodeTag(s.tags?.page ?? ''), views: n })),
-    );
+    const days = dayStarts(from, to, timeZone);
+    const counts = new Map<string, number>();
+    const add = (day: number, region: string, page: string, n: number) => {
+      const key = `${day}\u0000${region}\u0000${page}`;
+      counts.set(key, (counts.get(key) ?? 0) + n);
+    };
+    await inParallel(hours(from, to), READ_CONCURRENCY, async ([a, b]) => {
+      const q = `SELECT "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(a, b)}${cut(upTo)} GROUP BY "region"`;
+      for (const s of await this.http.query(this.options.db, q)) {
+        const region = decodeTag(s.tags?.region ?? '');
+        for (const v of s.values) add(dayOf(days, Number(v[0])), region, decodeTag(String(v[1])), 1);
+      }
+    });
+    const legacy = await this.http.query(this.options.db, countQuery(MEASUREMENT.legacyView, from, to, timeZone, ', "region", "page"', upTo));
+    for (const s of legacy) {
+      for (const [t, n] of rows(s)) add(t, decodeTag(s.tags?.region ?? ''), decodeTag(s.tags?.page ?? ''), n);
+    }
+    return [...counts].map(([key, views]) => {
+      const [day, region, pageName] = key.split('\u0000') as [string, string, string];
+      return { dayStart: Number(day), region, pageName, views };
+    });
   }
 
   async dailyBotCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyBotCount[]> {
-    const series = await this.http.query(this.options.db, this.countQuery(MEASUREMENT.bot, from, to, timeZone, '', upTo));
-    return series.flatMap((s) => rows(s).map(([t, n]) => ({ dayStart: t, hits: n })));
+    await this.init();
+    const hits = new Map<number, number>();
+    for (const measurement of [MEASUREMENT.bot, MEASUREMENT.legacyBot]) {
+      for (const s of await this.http.query(this.options.db, countQuery(measurement, from, to, timeZone, '', upTo))) {
+        for (const [t, n] of rows(s)) hits.set(t, (hits.get(t) ?? 0) + n);
+      }
+    }
+    return [...hits].sort((a, b) => a[0] - b[0]).map(([dayStart, n]) => ({ dayStart, hits: n }));
   }
 
   async recentCounts(from: number): Promise<RecentCount[]> {
-    const q =
-      `SELECT count("offset") FROM ${quoteIdent(MEASUREMENT.view)} WHERE time >= ${quoteString(iso(from))} ` +
-      `GROUP BY time(1m), "region", "page" fill(none)`;
-    const series = await this.http.query(this.options.db, q);
-    return series
-      .flatMap((s) =>
-        rows(s).map(([t, n]) => ({ minuteStart: t, region: decodeTag(s.tags?.region ?? ''), pageName: decodeTag(s.tags?.page ?? ''), views: n })),
-      )
+    await this.init();
+    const counts = new Map<string, number>();
+    const add = (minute: number, region: string, page: string, n: number) => {
+      const key = `${minute}\u0000${region}\u0000${page}`;
+      counts.set(key, (counts.get(key) ?? 0) + n);
+    };
+    const since = `time >= ${quoteString(iso(from))}`;
+    for (const s of await this.http.query(this.options.db, `SELECT "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${since} GROUP BY "region"`)) {
+      const region = decodeTag(s.tags?.region ?? '');
+      for (const v of s.values) add(Math.floor(Number(v[0]) / 60_000) * 60_000, region, decodeTag(String(v[1])), 1);
+    }
+    const legacy = `SELECT count("offset") FROM ${quoteIdent(MEASUREMENT.legacyView)} WHERE ${since} GROUP BY time(1m), "region", "page" fill(none)`;
+    for (const s of await this.http.query(this.options.db, legacy)) {
+      for (const [t, n] of rows(s)) add(t, decodeTag(s.tags?.region ?? ''), decodeTag(s.tags?.page ?? ''), n);
+    }
+    return [...counts]
+      .map(([key, views]) => {
+        const [minute, region, pageName] = key.split('\u0000') as [string, string, string];
+        return { minuteStart: Number(minute), region, pageName, views };
+      })
       .sort((a, b) => a.minuteStart - b.minuteStart);
-  }
-
-  /** `GROUP BY time(1d) … tz()`: InfluxDB cuts days at local midnight of the zone, DST included. */
-  private countQuery(measurement: string, from: number, to: number, timeZone: string, groupTags: string, upTo?: readonly LogPosition[]): string {
-    return (
-      `SELECT count("offset") FROM ${quoteIdent(measurement)} ` +
-      `WHERE time >= ${quoteString(iso(from))} AND time < ${quoteString(iso(to))}${cut(upTo)} ` +
-      `GROUP BY time(1d)${groupTags} fill(none) tz(${quoteString(timeZone)})`
-    );
   }
 
   async ready(): Promise<boolean> {
@@ -150,12 +197,62 @@ export class InfluxEventStore implements EventStore {
   }
 }
 
-/** Only events at or below their partition's position: `partition` is a tag, `offset` a field. */
+/** Hours read at once when counting a window. */
+const READ_CONCURRENCY = 4;
+const HOUR_MS = 3_600_000;
+
+const timeRange = (a: number, b: number): string => `time >= ${quoteString(iso(a))} AND time < ${quoteString(iso(b))}`;
+
+/** `GROUP BY time(1d) … tz()`: InfluxDB cuts days at local midnight of the zone, DST included. */
+function countQuery(measurement: string, from: number, to: number, timeZone: string, groupTags: string, upTo?: readonly LogPosition[]): string {
+  return (
+    `SELECT count("offset") FROM ${quoteIdent(measurement)} WHERE ${timeRange(from, to)}${cut(upTo)} ` +
+    `GROUP BY time(1d)${groupTags} fill(none) tz(${quoteString(timeZone)})`
+  );
+}
+
+function hours(from: number, to: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let a = from; a < to; a = Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS) out.push([a, Math.min(to, Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS)]);
+  return out;
+}
+
+/** Local midnights from the day of `from` to past `to`, ascending. */
+function dayStarts(from: number, to: number, timeZone: string): number[] {
+  const out: number[] = [];
+  for (let d = DateTime.fromMillis(from, { zone: timeZone }).startOf('day'); d.toMillis() <= to; d = d.plus({ days: 1 }).startOf('day')) out.push(d.toMillis());
+  return out;
+}
+
+/** The local midnight of the day `t` falls in (binary search over `days`). */
+function dayOf(days: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = days.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (days[mid]! <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return days[lo]!;
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Only events a recompute's cut covers: of a listed partition, those at or below its position
+ * (`partition` is a tag, `offset` a field); of a partition not listed, all (it was never recorded).
+ */
 function cut(upTo: readonly LogPosition[] | undefined): string {
   if (upTo === undefined) return '';
-  if (upTo.length === 0) return ' AND "offset" < 0';
-  const each = upTo.map((c) => `("partition" = ${quoteString(String(c.partition))} AND "offset" <= ${BigInt(c.through).toString()})`);
-  return ` AND (${each.join(' OR ')})`;
+  const listed = upTo.map((c) => `("partition" = ${quoteString(String(c.partition))} AND "offset" <= ${BigInt(c.through).toString()})`);
+  const unlisted = upTo.length === 0 ? '"offset" >= 0' : upTo.map((c) => `"partition" != ${quoteString(String(c.partition))}`).join(' AND ');
+  return ` AND (${[...listed, `(${unlisted})`].join(' OR ')})`;
 }
 
 function rows(s: InfluxSeries): Array<[number, number]> {

@@ -1,0 +1,52 @@
+// InfluxDB pays per series: the page name is a field, so series follow partitions × regions and
+// not the number of pages; legacy (schema 1) points are still counted.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfluxHttp } from '../../src/adapters/influx/client.js';
+import { InfluxEventStore } from '../../src/adapters/influx/event-store.js';
+import { startInfluxDB, type InfluxDB } from '../tooling/influxdb.js';
+
+describe('InfluxDB series design', () => {
+  let influx: InfluxDB;
+  let http: InfluxHttp;
+  const db = `series_${process.pid}`;
+  beforeAll(async () => {
+    influx = await startInfluxDB();
+    http = new InfluxHttp(influx.url, undefined);
+  });
+  afterAll(async () => {
+    http?.close();
+    await influx?.stop();
+  });
+
+  const seriesOf = async (measurement: string): Promise<number> =>
+    (await http.query(db, `SHOW SERIES FROM "${measurement}"`)).reduce((n, s) => n + s.values.length, 0);
+
+  it('2 regions × 3 partitions × 500 pages make 6 series, and every view is counted', async () => {
+    const store = await InfluxEventStore.open({ url: influx.url, db, token: undefined, retention: 'INF', maxPageNames: 10_000, maxRegions: 100 });
+    const day = Date.parse('2026-06-01T00:00:00Z');
+    const events = Array.from({ length: 3_000 }, (_, i) => ({
+      timestamp: day + i * 1_000,
+      region: i % 2 === 0 ? 'DE' : 'US',
+      pageName: `/page/${i % 500}`,
+      bot: false,
+      partition: i % 3,
+      offset: String(i),
+    }));
+    await store.write(events);
+    expect(await seriesOf('page_views')).toBe(6);
+    expect(await seriesOf('page_names')).toBe(500);
+    const counts = await store.dailyCounts(day, day + 86_400_000, 'UTC');
+    expect(counts.length).toBe(500); // each page is seen from one region only (500 is even, so i % 2 follows i % 500)
+    expect(counts.reduce((n, c) => n + c.views, 0)).toBe(3_000);
+
+    // Points of schema 1 (page a tag) from before the upgrade still count, and their names stay known.
+    await http.write(db, [`page_view,page=/legacy,partition=0,region=DE offset=99999i ${day + 5_000}000000`]);
+    const withLegacy = await store.dailyCounts(day, day + 86_400_000, 'UTC');
+    expect(withLegacy.find((c) => c.pageName === '/legacy')).toEqual({ dayStart: day, region: 'DE', pageName: '/legacy', views: 1 });
+    await store.close();
+    const reopened = await InfluxEventStore.open({ url: influx.url, db, token: undefined, retention: 'INF', maxPageNames: 501, maxRegions: 100 });
+    // 500 names in page_names plus /legacy: the cap of 501 is full, a new name is (other)
+    expect((await reopened.write([{ ...events[0]!, offset: '5000', pageName: '/brand-new' }]))[0]!.pageName).toBe('(other)');
+    await reopened.close();
+  });
+});
