@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (only those missing) and builds the
 # Kafka mock cluster. Idempotent; does nothing slow when everything is already present.
+# docker.io and mmdebstrap are for the container tests (test/containers), which start dockerd.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-packages=(influxdb librdkafka-dev gcc pkg-config nginx-light chromium)
+packages=(influxdb librdkafka-dev gcc pkg-config nginx-light chromium docker.io mmdebstrap)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -17,7 +18,7 @@ if ((${#missing[@]} > 0)); then
   echo "setup-test-deps: installing ${missing[*]}" >&2
   if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
 
-  # Debian's postinst scripts start influxdb/nginx through invoke-rc.d; a policy-rc.d that
+  # Debian's postinst scripts start influxdb/nginx/docker through invoke-rc.d; a policy-rc.d that
   # returns 101 forbids that. Tests start their own instances on free ports instead.
   policy=/usr/sbin/policy-rc.d
   backup=""

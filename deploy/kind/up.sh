@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # page-stats on a local kind cluster: creates the cluster (once), builds the image, loads it into
 # the cluster, applies deploy/k8s/overlays/kind and waits until everything runs.
-# Needs docker, kind and kubectl. Re-run it after a code change: it rebuilds and rolls out.
+# Needs docker, kind (v0.33, whose node image deploy/kind/cluster.yaml pins) and kubectl.
+# Re-run it after a code change: it rebuilds and rolls out.
 #   KIND_CLUSTER_NAME   cluster name (default page-stats)
 #   METRICS_SERVER=1    also install metrics-server, which the ingest HPA needs to scale
 set -euo pipefail
@@ -23,7 +24,13 @@ else
 fi
 
 docker build -t page-stats:dev .
-kind load docker-image page-stats:dev --name "$cluster"
+# Through an archive: loading the image straight from Docker fails where Docker keeps images in
+# containerd's image store (newer Docker installs do).
+archive=$(mktemp --suffix=.tar)
+trap 'rm -f "$archive"' EXIT
+docker save -o "$archive" page-stats:dev
+kind load image-archive "$archive" --name "$cluster"
+rm -f "$archive"
 
 if [[ ${METRICS_SERVER:-0} == 1 ]]; then
   "${kubectl[@]}" apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml
@@ -46,7 +53,20 @@ echo "up.sh: waiting for Kafka, InfluxDB and PostgreSQL"
 "${kubectl[@]}" -n "$namespace" rollout status deployment/influxdb --timeout=5m
 "${kubectl[@]}" -n "$namespace" rollout status deployment/postgres --timeout=5m
 echo "up.sh: waiting for the migration"
-"${kubectl[@]}" -n "$namespace" wait --for=condition=complete job/migrate --timeout=10m
+# `page-stats migrate` waits for PostgreSQL and Kafka itself, so a failed run is a real error (a
+# wrong password, a topic it cannot create): stop at the first one and show why.
+deadline=$((SECONDS + 600))
+while :; do
+  state=$("${kubectl[@]}" -n "$namespace" get job/migrate -o jsonpath='{.status.succeeded}/{.status.failed}')
+  IFS=/ read -r succeeded failed <<<"$state"
+  if [[ ${succeeded:-0} -ge 1 ]]; then break; fi
+  if [[ ${failed:-0} -ge 1 || $SECONDS -ge $deadline ]]; then
+    if [[ ${failed:-0} -ge 1 ]]; then echo "up.sh: the migration failed:" >&2; else echo "up.sh: the migration did not finish in 10 minutes:" >&2; fi
+    "${kubectl[@]}" -n "$namespace" logs job/migrate --tail=50 >&2 || true
+    exit 1
+  fi
+  sleep 2
+done
 echo "up.sh: waiting for ingest, processing and nginx"
 for deployment in ingest-service processing-service nginx; do
   "${kubectl[@]}" -n "$namespace" rollout status "deployment/$deployment" --timeout=5m

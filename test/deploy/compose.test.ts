@@ -80,6 +80,24 @@ describe('docker-compose.yml', () => {
     expect(() => interpolate(environment(services.ingest!).ADMIN_TOKEN!, {})).toThrow(/ADMIN_TOKEN/);
   });
 
+  it('checks PostgreSQL over TCP, and migrates once PostgreSQL and Kafka are up', () => {
+    // during the image's first-start initialisation only the Unix socket answers
+    expect((services.postgres!.healthcheck.test as string[]).join(' ')).toMatch(/pg_isready -h 127\.0\.0\.1 /);
+    expect(services.migrate!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' }, kafka: { condition: 'service_healthy' } });
+    for (const name of ['ingest', 'processing']) expect(services[name]!.depends_on.migrate.condition, name).toBe('service_completed_successfully');
+  });
+
+  it('creates the topic with one replica on its one broker, and logs into InfluxDB as the admin it creates', () => {
+    const env = Object.fromEntries(Object.entries(environment(services.migrate!)).map(([k, v]) => [k, interpolate(v, operator)]));
+    expect(env.KAFKA_REPLICATION_FACTOR).toBe('1');
+    const influx = Object.fromEntries(Object.entries(environment(services.influxdb!)).map(([k, v]) => [k, interpolate(v, operator)]));
+    expect(influx.INFLUXDB_HTTP_AUTH_ENABLED).toBe('true');
+    for (const name of ['ingest', 'processing', 'consolidator']) {
+      const app = Object.fromEntries(Object.entries(environment(services[name]!)).map(([k, v]) => [k, interpolate(v, operator)]));
+      expect([app.INFLUX_USERNAME, app.INFLUX_PASSWORD], name).toEqual([influx.INFLUXDB_ADMIN_USER, influx.INFLUXDB_ADMIN_PASSWORD]);
+    }
+  });
+
   it('wires the app to the stores and nginx to ingest by service names', () => {
     const env = Object.fromEntries(Object.entries(environment(services.ingest!)).map(([k, v]) => [k, interpolate(v, operator)]));
     expect(env.KAFKA_BROKERS).toBe('kafka:9092');
