@@ -10,7 +10,8 @@ import { KafkaEventConsumer } from '../adapters/kafka/consumer.js';
 import { KafkaPublisher } from '../adapters/kafka/publisher.js';
 import type { SqlDatabase } from '../adapters/postgres/database.js';
 import { openPostgres } from '../adapters/postgres/pg.js';
-import { openPglite } from '../adapters/postgres/pglite.js';
+import { moveEventLog } from '../adapters/embedded/log-upgrade.js';
+import { openPgliteWorker } from '../adapters/embedded/pglite-worker.js';
 import { SqlRollupStore } from '../adapters/postgres/rollup-store.js';
 import { SqlSessionStore } from '../adapters/sessions/sql-session-store.js';
 import type { EventConsumer, EventPublisher } from '../ports/event-bus.js';
@@ -28,6 +29,7 @@ import { restrictDataDir } from './data-dir-permissions.js';
  */
 export class Adapters {
   private embedded: Promise<SqlDatabase> | undefined;
+  private embeddedLog: Promise<SqlDatabase> | undefined;
   private unlock: (() => void) | undefined;
   private bus: Promise<EmbeddedBus> | undefined;
   private kafka: Promise<Kafka> | undefined;
@@ -47,7 +49,7 @@ export class Adapters {
     this.embedded ??= (async () => {
       this.unlock = lockDataDir(this.config.dataDir);
       restrictDataDir(this.config.dataDir);
-      const db = await openPglite(join(this.config.dataDir, 'pglite'));
+      const db = await openPgliteWorker(join(this.config.dataDir, 'pglite'));
       restrictDataDir(this.config.dataDir);
       this.logger.info({ dataDir: this.config.dataDir }, 'embedded_database_opened');
       return db;
@@ -55,12 +57,28 @@ export class Adapters {
     return this.embedded;
   }
 
+  /**
+   * The embedded event log has a database (and a thread) of its own: a page view commits there
+   * while the other database is busy with a consolidation or a large query.
+   */
+  private embeddedLogDb(): Promise<SqlDatabase> {
+    this.embeddedLog ??= (async () => {
+      await this.embeddedDb(); // takes the DATA_DIR lock first
+      const log = await openPgliteWorker(join(this.config.dataDir, 'log'));
+      restrictDataDir(this.config.dataDir);
+      return log;
+    })();
+    return this.embeddedLog;
+  }
+
   private embeddedBus(): Promise<EmbeddedBus> {
     this.bus ??= (async () => {
-      const bus = await EmbeddedBus.open(await this.embeddedDb(), {
+      const log = await this.embeddedLogDb();
+      const bus = await EmbeddedBus.open(log, {
         batchSize: this.config.processingBatchSize,
         onBatchError: (err, attempt) => this.logger.warn({ err, attempt }, 'processing_batch_failed'),
       });
+      await moveEventLog(await this.embeddedDb(), log);
       this.closers.push(async () => await bus.close());
       return bus;
     })();
@@ -142,6 +160,7 @@ export class Adapters {
     for (const close of this.closers.reverse()) {
       await close().catch((err: unknown) => this.logger.error({ err }, 'adapter_close_failed'));
     }
+    if (this.embeddedLog !== undefined) await (await this.embeddedLog).close();
     if (this.embedded !== undefined) {
       await (await this.embedded).close();
       this.unlock?.();

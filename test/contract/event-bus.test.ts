@@ -1,9 +1,9 @@
 import { EmbeddedBus } from '../../src/adapters/embedded/bus.js';
-import { openPglite } from '../../src/adapters/postgres/pglite.js';
+import { openPgliteWorker } from '../../src/adapters/embedded/pglite-worker.js';
 import { eventBusContract } from './event-bus.contract.js';
 
-eventBusContract('embedded (PGlite log)', async () => {
-  const db = await openPglite(undefined);
+eventBusContract('embedded (PGlite log in its thread)', async () => {
+  const db = await openPgliteWorker(undefined);
   const publisher = await EmbeddedBus.open(db, { batchSize: 64 });
   return {
     publisher,

@@ -1,9 +1,9 @@
 import { EmbeddedEventStore } from '../../src/adapters/embedded/event-store.js';
-import { openPglite } from '../../src/adapters/postgres/pglite.js';
+import { openPgliteWorker } from '../../src/adapters/embedded/pglite-worker.js';
 import { eventStoreContract } from './event-store.contract.js';
 
-eventStoreContract('embedded (PGlite)', async (limits) => {
-  const db = await openPglite(undefined);
+eventStoreContract('embedded (PGlite in its thread)', async (limits) => {
+  const db = await openPgliteWorker(undefined);
   return {
     store: await EmbeddedEventStore.open(db, limits),
     reopen: async () => await EmbeddedEventStore.open(db, limits),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/adapters/postgres/pg.js';
-import { openPglite } from '../../src/adapters/postgres/pglite.js';
+import { openPgliteWorker } from '../../src/adapters/embedded/pglite-worker.js';
 import { SqlSessionStore } from '../../src/adapters/sessions/sql-session-store.js';
 import type { SessionStore } from '../../src/ports/session-store.js';
 import { createTestDatabase } from '../helpers/postgres.js';
@@ -42,8 +42,8 @@ function sessionStoreContract(name: string, open: () => Promise<{ store: Session
   });
 }
 
-sessionStoreContract('PGlite', async () => {
-  const db = await openPglite(undefined);
+sessionStoreContract('PGlite (in its thread)', async () => {
+  const db = await openPgliteWorker(undefined);
   return { store: await SqlSessionStore.open(db), reopen: async () => await SqlSessionStore.open(db), dispose: async () => await db.close() };
 });
 
