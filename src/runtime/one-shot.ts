@@ -122,7 +122,7 @@ async function untilReachable<T>(logger: Logger, waitMs: number, work: () => Pro
     } catch (err) {
       const service = unavailableService(err);
       if (service === undefined || Date.now() >= deadline) throw err;
-      logger.warn({ service, attempt, err: (err as Error).message }, 'migrate_waiting_for_service');
+      logger.warn({ dependency: service, attempt, err: (err as Error).message }, 'migrate_waiting_for_service');
       await sleep(Math.min(5_000, 250 * 2 ** attempt));
     }
   }

@@ -20,7 +20,6 @@ const KAFKA_UNREACHABLE = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
   'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
   'KafkaJSNoBrokerAvailableError',
 ]);
 /** What `pg` says when the server goes away or cannot be reached in time. */

@@ -71,10 +71,19 @@ export async function createTopic(kafka: Kafka, settings: KafkaSettings): Promis
   return await withAdmin(kafka, async (admin) => {
     // listTopics asks for every topic's metadata, which never auto-creates one.
     if (!(await admin.listTopics()).includes(settings.topic)) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: settings.topic, numPartitions: settings.partitions, replicationFactor: settings.replicationFactor ?? 3 }],
-      });
+      const replicationFactor = settings.replicationFactor ?? 3;
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: settings.topic, numPartitions: settings.partitions, replicationFactor }],
+        });
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new Error(
+          `creating Kafka topic ${settings.topic} with ${settings.partitions} partitions and replication factor ${replicationFactor} failed: ${reason}`,
+          { cause },
+        );
+      }
       return { created: true, partitions: settings.partitions };
     }
     const meta = await admin.fetchTopicMetadata({ topics: [settings.topic] });
