@@ -3,7 +3,7 @@ import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, LogPosition, RecentCount, StoredNames } from '../../ports/event-store.js';
 import { CappedNames, OVERFLOW_NAME, type CardinalityLimits } from '../cardinality.js';
 import { InfluxHttp, type InfluxSeries } from './client.js';
-import { decodeTag, MEASUREMENT, pageNameLine, quoteIdent, quoteString, toLine } from './line-protocol.js';
+import { decodeTag, MEASUREMENT, pageNameLine, QUARTER_HOUR_MS, quoteIdent, quoteString, toLine } from './line-protocol.js';
 
 export interface InfluxOptions extends CardinalityLimits {
   url: string;
@@ -133,10 +133,14 @@ export class InfluxEventStore implements EventStore {
       counts.set(key, (counts.get(key) ?? 0) + n);
     };
     await inParallel(hours(from, to), READ_CONCURRENCY, async ([a, b]) => {
-      const q = `SELECT "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(a, b)}${cut(upTo)} GROUP BY "region"`;
+      // Point times are quarter hours (see pointTime): read the quarters around [a, b), keep what `t` puts in it.
+      const q = `SELECT "t", "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(quarterFloor(a), quarterCeil(b))}${cut(upTo)} GROUP BY "region"`;
       for (const s of await this.http.query(this.options.db, q)) {
         const region = decodeTag(s.tags?.region ?? '');
-        for (const v of s.values) add(dayOf(days, Number(v[0])), region, decodeTag(String(v[1])), 1);
+        for (const v of s.values) {
+          const t = Number(v[1]);
+          if (t >= a && t < b) add(dayOf(days, t), region, decodeTag(String(v[2])), 1);
+        }
       }
     });
     const legacy = await this.http.query(this.options.db, countQuery(MEASUREMENT.legacyView, from, to, timeZone, ', "region", "page"', upTo));
@@ -167,11 +171,15 @@ export class InfluxEventStore implements EventStore {
       const key = `${minute}\u0000${region}\u0000${page}`;
       counts.set(key, (counts.get(key) ?? 0) + n);
     };
-    const since = `time >= ${quoteString(iso(from))}`;
-    for (const s of await this.http.query(this.options.db, `SELECT "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${since} GROUP BY "region"`)) {
+    const recent = `SELECT "t", "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE time >= ${quoteString(iso(quarterFloor(from)))} GROUP BY "region"`;
+    for (const s of await this.http.query(this.options.db, recent)) {
       const region = decodeTag(s.tags?.region ?? '');
-      for (const v of s.values) add(Math.floor(Number(v[0]) / 60_000) * 60_000, region, decodeTag(String(v[1])), 1);
+      for (const v of s.values) {
+        const t = Number(v[1]);
+        if (t >= from) add(Math.floor(t / 60_000) * 60_000, region, decodeTag(String(v[2])), 1);
+      }
     }
+    const since = `time >= ${quoteString(iso(from))}`;
     const legacy = `SELECT count("offset") FROM ${quoteIdent(MEASUREMENT.legacyView)} WHERE ${since} GROUP BY time(1m), "region", "page" fill(none)`;
     for (const s of await this.http.query(this.options.db, legacy)) {
       for (const [t, n] of rows(s)) add(t, decodeTag(s.tags?.region ?? ''), decodeTag(s.tags?.page ?? ''), n);
@@ -201,6 +209,8 @@ export class InfluxEventStore implements EventStore {
 const READ_CONCURRENCY = 4;
 const HOUR_MS = 3_600_000;
 
+const quarterFloor = (t: number): number => Math.floor(t / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+const quarterCeil = (t: number): number => Math.ceil(t / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
 const timeRange = (a: number, b: number): string => `time >= ${quoteString(iso(a))} AND time < ${quoteString(iso(b))}`;
 
 /** `GROUP BY time(1d) … tz()`: InfluxDB cuts days at local midnight of the zone, DST included. */
