@@ -11,6 +11,7 @@ import { benchConsolidation } from './stages/consolidation.js';
 import { benchDashboard } from './stages/dashboard.js';
 import { benchEmbedded } from './stages/embedded.js';
 import { benchIngest } from './stages/ingest.js';
+import { benchLarge } from './stages/large.js';
 import { benchProcessing } from './stages/processing.js';
 import { benchScaling } from './stages/scaling.js';
 
@@ -20,6 +21,7 @@ const RUNNERS: Record<Stage, (ctx: BenchContext) => Promise<void>> = {
   consolidation: benchConsolidation,
   dashboard: benchDashboard,
   embedded: benchEmbedded,
+  large: benchLarge,
   scaling: benchScaling,
 };
 

@@ -11,6 +11,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** request bodies, sent in turn on each connection */
   bodies?: string[];
+  /** request paths (with query), sent in turn on each connection instead of the url's own */
+  paths?: string[];
   connections: number;
   /** run for this long … */
   durationSeconds?: number;
@@ -44,10 +46,13 @@ export interface LoadResult {
  * in a process of its own, so they share the machine's cores, not an event loop.
  */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const requests = (o.bodies ?? [undefined]).map((body) => ({
-    method: o.method ?? 'GET',
-    ...(body === undefined ? {} : { body }),
-  }));
+  const requests =
+    o.paths === undefined
+      ? (o.bodies ?? [undefined]).map((body) => ({
+          method: o.method ?? 'GET',
+          ...(body === undefined ? {} : { body }),
+        }))
+      : o.paths.map((path) => ({ method: o.method ?? 'GET', path }));
   const cpuBefore = cpuSeconds(o.serverPid);
   const started = performance.now();
   let lastAnswer = started;

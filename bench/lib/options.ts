@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const STAGES = ['ingest', 'processing', 'consolidation', 'dashboard', 'embedded', 'scaling'] as const;
+export const STAGES = ['ingest', 'processing', 'consolidation', 'dashboard', 'embedded', 'large', 'scaling'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -20,6 +20,10 @@ export interface BenchOptions {
   /** partitions of the processing topic: the Kafka mock keeps about 60,000 of our events per partition */
   processingPartitions: number;
   consolidationEvents: number;
+  /** seconds of load per stats request in the large stage (each side) */
+  statsSeconds: number;
+  /** the large stage pages through at most this many pages of 100,000 rows */
+  largePages: number;
   /** the scaling stage measures 1×, 10× and 100× this many events */
   scaleBase: number;
   /** stage whose server runs under `--cpu-prof`; its profile summary is printed */
@@ -45,6 +49,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --processing-partitions <n>  partitions of the processing topic (default 12; the Kafka mock keeps
                            ~60,000 events per partition, so events ≤ 50,000 × partitions)
   --consolidation-events <n>  events in the consolidated day (default 10000000, quick 1000000)
+  --stats-duration <s>     seconds of load per stats request in the large stage, each side
+                           (default 5, quick 1)
+  --large-pages <n>        pages of 100,000 rows the large stage reads through region-daily
+                           (default 250: the whole year; quick 3)
   --scale-base <n>         the scaling stage runs 1×, 10× and 100× this many events (default 100000)
   --profile <stage>        run that stage's server under node --cpu-prof and print where the time goes
   --wait-quiet <s>         first wait up to s seconds for the 1-minute load average to fall below half
@@ -76,6 +84,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'processing-partitions': { type: 'string' },
       'consolidation-events': { type: 'string' },
       'scale-base': { type: 'string' },
+      'stats-duration': { type: 'string' },
+      'large-pages': { type: 'string' },
       profile: { type: 'string' },
       json: { type: 'string' },
       src: { type: 'string' },
@@ -106,6 +116,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     processingEvents: positiveInt('processing-events', values['processing-events'], quick ? 200_000 : 500_000),
     processingPartitions: positiveInt('processing-partitions', values['processing-partitions'], 12),
     consolidationEvents: positiveInt('consolidation-events', values['consolidation-events'], quick ? 1_000_000 : 10_000_000),
+    statsSeconds: positiveInt('stats-duration', values['stats-duration'], quick ? 1 : 5),
+    largePages: positiveInt('large-pages', values['large-pages'], quick ? 3 : 250),
     scaleBase: positiveInt('scale-base', values['scale-base'], 100_000, 100),
     profile,
     json: values.json,

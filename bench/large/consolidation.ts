@@ -1,0 +1,106 @@
+import { openPostgres } from '../../src/adapters/postgres/pg.js';
+import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
+import type { DailyBotCount, DailyCount } from '../../src/ports/event-store.js';
+import type { ReplaceWindow } from '../../src/ports/rollup-store.js';
+import { releaseReplaceWindow } from '../baselines/release-rollup-store.js';
+import type { BenchContext } from '../lib/context.js';
+import { DAY_MS, isoDate } from '../lib/dataset.js';
+import type { LargeDataset } from '../lib/large-dataset.js';
+import { withClient } from '../lib/pg-bulk.js';
+import { num } from '../lib/report.js';
+import { releaseUrl, RELEASE_SCHEMA } from '../lib/release-schema.js';
+import { formatMs, log, median, now } from '../lib/stats.js';
+
+/** The window's region_daily and bot_daily rows, as the event store would hand them over. */
+async function windowRows(url: string, start: number, end: number): Promise<{ daily: DailyCount[]; bots: DailyBotCount[] }> {
+  return await withClient(url, async (c) => {
+    const range = [new Date(start).toISOString(), new Date(end).toISOString()];
+    const daily = await c.query<{ d: number; region: string; page_name: string; views: string }>(
+      `SELECT (extract(epoch FROM period_start) * 1000)::float8 AS d, region, page_name, views
+       FROM region_daily WHERE period_start >= $1 AND period_start < $2`,
+      range,
+    );
+    const bots = await c.query<{ d: number; hits: string }>(
+      `SELECT (extract(epoch FROM period_start) * 1000)::float8 AS d, hits FROM bot_daily WHERE period_start >= $1 AND period_start < $2`,
+      range,
+    );
+    return {
+      daily: daily.rows.map((r) => ({ dayStart: Number(r.d), region: r.region, pageName: r.page_name, views: Number(r.views) })),
+      bots: bots.rows.map((r) => ({ dayStart: Number(r.d), hits: Number(r.hits) })),
+    };
+  });
+}
+
+/**
+ * The write side's cost of the summed rollups: a scheduled consolidation run (a 2-day window of
+ * the year's ~61,000 daily rows a day) replaced with the product's replaceWindow, against the
+ * previous release's replaceWindow on the release schema (migration 1) holding the same rows.
+ * The same counts are written back, so the data set does not change. Alternating runs, medians.
+ * Two windows: the last two days (the run a schedule makes today) and the last two days of the
+ * previous month (its monthly rows are recomputed from a whole month of days: the dearest run).
+ */
+export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, rounds: number): Promise<void> {
+  const last = new Date(ds.lastDay);
+  const monthStart = Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1);
+  const windows = [
+    { label: 'the last 2 days (today\'s scheduled run)', start: ds.lastDay - DAY_MS, end: ds.lastDay + DAY_MS },
+    { label: 'the last 2 days of the previous month (whole month recomputed)', start: monthStart - 2 * DAY_MS, end: monthStart },
+  ];
+  const ours = openPostgres(ds.url, { max: 2 });
+  const release = openPostgres(releaseUrl(ds.url), { max: 2 });
+  const store = new SqlRollupStore(ours);
+  try {
+    for (const w of windows) {
+      const { daily, bots } = await windowRows(ds.url, w.start, w.end);
+      const window: ReplaceWindow = { start: w.start, end: w.end, timeZone: 'UTC', weekStart: 1, daily, bots };
+      const span = `${isoDate(w.start)} – ${isoDate(w.end - DAY_MS)}`;
+      log(`large: consolidation of ${span}, ${num(daily.length)} daily rows`);
+      // Once each, unmeasured: caches, and the release schema's rows become exactly the product's.
+      const first = await store.replaceWindow(window);
+      await releaseReplaceWindow(release, window);
+      const oursMs: number[] = [];
+      const baseMs: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        let t0 = now();
+        await releaseReplaceWindow(release, window);
+        baseMs.push(now() - t0);
+        t0 = now();
+        await store.replaceWindow(window);
+        oursMs.push(now() - t0);
+      }
+      await checkSums(ds.url, w.start, w.end);
+      ctx.detail(
+        `large consolidation ${span} (${w.label}): ${num(daily.length)} daily rows → ${num(first.weekly)} weekly, ${num(first.monthly)} monthly rows recomputed; ` +
+          `product ${oursMs.map(formatMs).join(', ')}; previous release ${baseMs.map(formatMs).join(', ')}`,
+      );
+      ctx.add({
+        stage: 'large',
+        figure: `consolidation run, ${w.label}: ${num(daily.length)} daily rows replaced, weeks, months and summed rollups derived`,
+        unit: 'ms',
+        ours: median(oursMs),
+        baseline: median(baseMs),
+        baselineLabel: `the previous release's replaceWindow (2daf3ba), migration-1 schema, same rows`,
+        goal: { kind: 'ratio-at-most', value: 1.5 },
+      });
+    }
+  } finally {
+    await store.close();
+    await release.close();
+  }
+}
+
+/** The summed rollups the product wrote agree with region_daily, and the release copy holds the same days. */
+async function checkSums(url: string, start: number, end: number): Promise<void> {
+  await withClient(url, async (c) => {
+    const range = [new Date(start).toISOString(), new Date(end).toISOString()];
+    const { rows } = await c.query<{ daily: string; site: string; by_page: string; release: string }>(
+      `SELECT (SELECT sum(views) FROM region_daily WHERE period_start >= $1 AND period_start < $2) AS daily,
+              (SELECT sum(views) FROM site_daily WHERE period_start >= $1 AND period_start < $2) AS site,
+              (SELECT sum(views) FROM by_page_daily WHERE period_start >= $1 AND period_start < $2) AS by_page,
+              (SELECT sum(views) FROM ${RELEASE_SCHEMA}.region_daily WHERE period_start >= $1 AND period_start < $2) AS release`,
+      range,
+    );
+    const r = rows[0]!;
+    if (!(r.daily === r.site && r.daily === r.by_page && r.daily === r.release)) throw new Error(`consolidation sums disagree: ${JSON.stringify(r)}`);
+  });
+}
