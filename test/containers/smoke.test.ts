@@ -75,7 +75,9 @@ describe('the distributed stack in containers', () => {
     await run.removeAll();
     dir = mkdtempSync(join(tmpdir(), 'page-stats-smoke-'));
     chmodSync(dir, 0o755);
-    [ports.postgres, ports.influx, ports.influxRpc, ports.ingest, ports.processing, ports.nginx, ports.start] = await freePorts(7);
+    [ports.postgres, ports.influx, ports.influxRpc, ports.ingest, ports.processing, ports.nginx, ports.start] = (await freePorts(7)) as [
+      number, number, number, number, number, number, number,
+    ];
 
     // Kafka: the mock cluster, its topic created as `page-stats migrate` would (the mock cannot)
     const topic = `${CONFIG.KAFKA_TOPIC}:${CONFIG.KAFKA_PARTITIONS}:${CONFIG.KAFKA_REPLICATION_FACTOR}`;
