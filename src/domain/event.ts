@@ -8,6 +8,13 @@ export interface PageViewEvent {
   pageName: string;
   /** true when the user agent is a bot: stored and counted apart from page views */
   bot: boolean;
+  /**
+   * The request that brought the event, and the event's place in it: a copy of the request
+   * stored again (a produce retried after its acknowledgement was lost, or a client retrying
+   * with the same Idempotency-Key) has the same id and is counted once. Absent on older messages.
+   */
+  requestId?: string | undefined;
+  index?: number | undefined;
 }
 
 /** An event with its place in the event log: its identity for exactly-once counting. */

@@ -5,13 +5,22 @@ import type { LoggedEvent, PageViewEvent } from '../domain/event.js';
  * `publish` resolves only once every event is durable; it rejects as a whole otherwise.
  */
 export interface EventPublisher {
-  publish(events: readonly PageViewEvent[]): Promise<void>;
+  /** `key`: requests with the same key go to the same partition (an Idempotency-Key's retries meet there). */
+  publish(events: readonly PageViewEvent[], options?: { key?: string | undefined }): Promise<void>;
   /** Reachable and accepting writes right now. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export type BatchHandler = (batch: readonly LoggedEvent[]) => Promise<void>;
+/** A message processing cannot decode: kept with its place in the log, never retried forever. */
+export interface RejectedMessage {
+  partition: number;
+  offset: string;
+  value: Buffer | null;
+  reason: string;
+}
+
+export type BatchHandler = (batch: readonly LoggedEvent[], rejected: readonly RejectedMessage[]) => Promise<void>;
 
 /**
  * Consumes the log in batches. The handler's promise resolving is the signal that the batch

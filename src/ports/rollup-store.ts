@@ -1,4 +1,5 @@
 import type { Decomposition, Granularity, WeekStart } from '../domain/periods.js';
+import type { RejectedMessage } from './event-bus.js';
 import type { DailyBotCount, DailyCount, LogPosition } from './event-store.js';
 
 export interface RollupRow {
@@ -117,6 +118,18 @@ export interface ProcessedEvent {
   bot: boolean;
 }
 
+/** The copy of a request processing stored: the partition and the offset of its first event. */
+export interface RequestCopy {
+  partition: number;
+  baseOffset: string;
+}
+
+export interface RecordedRequest extends RequestCopy {
+  requestId: string;
+  /** how long another copy may still arrive (epoch ms) */
+  keepUntil: number;
+}
+
 export interface FoldResult {
   /** pending rows folded in */
   pending: number;
@@ -159,7 +172,11 @@ export interface RollupStore {
    * at or below their partition's recorded position are skipped (a redelivered batch), and the
    * position moves to the last offset, in the same transaction.
    */
-  recordProcessed(events: readonly ProcessedEvent[]): Promise<number>;
+  recordProcessed(events: readonly ProcessedEvent[], requests?: readonly RecordedRequest[]): Promise<number>;
+  /** The stored copy of each of these requests, where one was recorded and is still kept. */
+  knownRequests(requestIds: readonly string[]): Promise<Map<string, RequestCopy>>;
+  /** Keeps messages processing cannot decode (once per place in the log). */
+  keepRejected(rejected: readonly RejectedMessage[]): Promise<void>;
   /** Where processing has recorded each partition up to, and the folds so far: the cut for a recompute. */
   cut(): Promise<Cut>;
   /** When the late-arrival window was last recomputed from the event store (epoch ms). */

@@ -106,6 +106,7 @@ export class Adapters {
     if (settings === undefined) return await this.embeddedBus();
     const publisher = new KafkaPublisher(await this.kafkaClient(settings), this.logger, {
       topic: settings.topic,
+      idempotent: settings.idempotent,
       ...(this.registry ? { registry: this.registry } : {}),
     });
     this.closers.push(async () => await publisher.close());

@@ -82,7 +82,9 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
         : undefined;
     const processing =
       roles.has('processing') && eventStore !== undefined && rollups !== undefined
-        ? new ProcessingService(await adapters.consumer(), eventStore, rollups, logger.child({ role: 'processing' }), registry)
+        ? new ProcessingService(await adapters.consumer(), eventStore, rollups, logger.child({ role: 'processing' }), registry, {
+            lateArrivalWindowMs: config.lateArrivalWindowMs,
+          })
         : undefined;
 
     const http = await createHttpServer({

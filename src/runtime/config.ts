@@ -25,6 +25,8 @@ export interface Config {
         sessionTimeoutMs: number;
         /** TLS to the brokers (the system's CAs, plus NODE_EXTRA_CA_CERTS) */
         ssl: boolean;
+        /** idempotent producer: `auto` = unless the cluster hands out no producer ids */
+        idempotent: boolean | 'auto';
         sasl: KafkaSasl | undefined;
       }
     | undefined;
@@ -149,6 +151,16 @@ const EnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('page-stats'),
   KAFKA_SESSION_TIMEOUT: duration('30s'),
   KAFKA_SSL: bool(false),
+  KAFKA_IDEMPOTENT: z
+    .string()
+    .default('auto')
+    .transform((text, ctx) => {
+      const v = text.trim().toLowerCase();
+      if (v === 'auto') return 'auto' as const;
+      if (v === 'true' || v === 'false') return v === 'true';
+      ctx.addIssue({ code: 'custom', message: `expected auto, true or false, got "${text}"` });
+      return z.NEVER;
+    }),
   KAFKA_SASL_MECHANISM: optionalText
     .transform((v) => v?.toLowerCase())
     .pipe(z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { message: 'must be plain, scram-sha-256 or scram-sha-512' }).optional()),
@@ -265,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             clientId: e.KAFKA_CLIENT_ID,
             sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT,
             ssl: e.KAFKA_SSL,
+            idempotent: e.KAFKA_IDEMPOTENT,
             sasl:
               e.KAFKA_SASL_MECHANISM === undefined
                 ? undefined

@@ -81,7 +81,9 @@ export async function seedDemo(config: Config, logger: Logger, options: { force:
     for (let i = 0; i < events.length; i += 2_000) await publisher.publish(events.slice(i, i + 2_000));
 
     const store = await adapters.eventStore();
-    const processing = new ProcessingService(await adapters.consumer(), store, rollups, logger, new Registry());
+    const processing = new ProcessingService(await adapters.consumer(), store, rollups, logger, new Registry(), {
+      lateArrivalWindowMs: config.lateArrivalWindowMs,
+    });
     await processing.start();
     const from = now - 32 * 86_400_000;
     const expected = events.filter((e) => !e.bot).length;

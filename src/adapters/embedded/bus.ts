@@ -49,6 +49,8 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
     await db.query(`CREATE TABLE IF NOT EXISTS event_log (
       log_offset bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       ts bigint NOT NULL, region text NOT NULL, page_name text NOT NULL, bot boolean NOT NULL)`);
+    // The request an event came with (0.2 on): a client retrying with an Idempotency-Key is counted once.
+    await db.query('ALTER TABLE event_log ADD COLUMN IF NOT EXISTS request_id text, ADD COLUMN IF NOT EXISTS request_index integer');
     await db.query(`CREATE TABLE IF NOT EXISTS consumer_offsets (
       group_id text PRIMARY KEY, committed bigint NOT NULL)`);
     return new EmbeddedBus(db, options);
@@ -77,9 +79,16 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
         const events = group.flatMap((p) => p.events);
         try {
           await this.db.query(
-            `INSERT INTO event_log (ts, region, page_name, bot)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[])`,
-            [events.map((e) => e.timestamp), events.map((e) => e.region), events.map((e) => e.pageName), events.map((e) => e.bot)],
+            `INSERT INTO event_log (ts, region, page_name, bot, request_id, request_index)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::int[])`,
+            [
+              events.map((e) => e.timestamp),
+              events.map((e) => e.region),
+              events.map((e) => e.pageName),
+              events.map((e) => e.bot),
+              events.map((e) => e.requestId ?? null),
+              events.map((e) => e.index ?? null),
+            ],
           );
           for (const p of group) p.resolve();
           this.appended.emit('append');
@@ -115,7 +124,7 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
         continue;
       }
       try {
-        await handler(batch);
+        await handler(batch, []);
         // Commit only after the handler stored the batch; the whole batch is one ascending range.
         await this.commit(BigInt(batch[batch.length - 1]!.offset));
         attempt = 0;
@@ -127,8 +136,8 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
   }
 
   private async fetch(): Promise<LoggedEvent[]> {
-    const { rows } = await this.db.query<{ o: string; ts: string; region: string; page_name: string; bot: boolean }>(
-      `SELECT log_offset::text AS o, ts::text AS ts, region, page_name, bot FROM event_log
+    const { rows } = await this.db.query<{ o: string; ts: string; region: string; page_name: string; bot: boolean; r: string | null; i: number | null }>(
+      `SELECT log_offset::text AS o, ts::text AS ts, region, page_name, bot, request_id AS r, request_index AS i FROM event_log
        WHERE log_offset > (SELECT committed FROM consumer_offsets WHERE group_id = $1)
        ORDER BY log_offset LIMIT $2`,
       [this.groupId, this.batchSize],
@@ -140,6 +149,7 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
       region: r.region,
       pageName: r.page_name,
       bot: r.bot,
+      ...(r.r === null || r.i === null ? {} : { requestId: r.r, index: Number(r.i) }),
     }));
   }
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { LoggedEvent } from '../../domain/event.js';
-import type { BatchHandler, EventConsumer } from '../../ports/event-bus.js';
+import type { BatchHandler, EventConsumer, RejectedMessage } from '../../ports/event-bus.js';
 import { decodeEvent } from './codec.js';
 
 export interface KafkaConsumerOptions {
@@ -83,11 +83,11 @@ export class KafkaEventConsumer implements EventConsumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         for (let i = 0; i < batch.messages.length; i += this.options.batchSize) {
           const messages = batch.messages.slice(i, i + this.options.batchSize);
-          const events = this.decode(messages, batch.partition);
+          const { events, rejected } = this.decode(messages, batch.partition);
           for (let attempt = 1; ; attempt++) {
             if (!isRunning() || isStale()) return;
             try {
-              if (events.length > 0) await handler(events);
+              if (events.length > 0 || rejected.length > 0) await handler(events, rejected);
               break;
             } catch (err) {
               this.logger.warn({ err, attempt, partition: batch.partition }, 'processing_batch_failed');
@@ -128,14 +128,17 @@ export class KafkaEventConsumer implements EventConsumer {
     return this.restarting;
   }
 
-  private decode(messages: KafkaMessage[], partition: number): LoggedEvent[] {
+  private decode(messages: KafkaMessage[], partition: number): { events: LoggedEvent[]; rejected: RejectedMessage[] } {
     const events: LoggedEvent[] = [];
+    const rejected: RejectedMessage[] = [];
     for (const m of messages) {
       const e = decodeEvent(m.value, partition, m.offset);
-      if (e === undefined) this.logger.error({ partition, offset: m.offset }, 'undecodable_message_skipped');
-      else events.push(e);
+      if (e === undefined) {
+        this.logger.error({ partition, offset: m.offset }, 'undecodable_message');
+        rejected.push({ partition, offset: m.offset, value: m.value, reason: 'not a page-view event' });
+      } else events.push(e);
     }
-    return events;
+    return { events, rejected };
   }
 
   async ready(): Promise<boolean> {

@@ -19,6 +19,12 @@ export interface KafkaPublisherOptions {
   /** events waiting for a produce request; past it ingest answers 503 at once */
   maxQueued?: number;
   registry?: Registry;
+  /**
+   * Idempotent producer: a produce retried after its acknowledgement was lost is stored once.
+   * `auto`: on, unless the cluster answers but hands out no producer ids (as librdkafka's mock
+   * cluster does); then off, with a warning and the gauge at 0, and processing drops the copies.
+   */
+  idempotent?: boolean | 'auto';
 }
 
 /**
@@ -32,7 +38,7 @@ export interface KafkaPublisherOptions {
  * and the queue is bounded: overload becomes a fast 503, not a pile-up.
  */
 export class KafkaPublisher implements EventPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly kafka: Kafka;
   private queues: Pending[][] = [];
   private sending: boolean[] = [];
@@ -44,6 +50,8 @@ export class KafkaPublisher implements EventPublisher {
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly queueGauge: Gauge | undefined;
+  private readonly idempotentGauge: Gauge | undefined;
+  private idempotent: boolean | 'auto';
 
   constructor(
     kafka: Kafka,
@@ -51,13 +59,11 @@ export class KafkaPublisher implements EventPublisher {
     private readonly options: KafkaPublisherOptions,
   ) {
     this.kafka = kafka;
-    // Not idempotent: kafkajs asks the controller for a producer id, which librdkafka's mock
-    // cluster (our test cluster) cannot answer. One request in flight per connection keeps
-    // retries in order; a timed-out produce whose ack was lost can still be stored twice.
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1 });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
-    });
+    this.idempotent = options.idempotent ?? 'auto';
+    this.producer = this.newProducer(this.idempotent !== false);
+    this.idempotentGauge = options.registry
+      ? new Gauge({ name: 'page_stats_kafka_idempotent', help: '1 when the Kafka producer is idempotent', registers: [options.registry] })
+      : undefined;
     this.maxBatch = options.maxBatch ?? 2_000;
     this.maxQueued = options.maxQueued ?? 50_000;
     this.queueGauge = options.registry
@@ -65,11 +71,39 @@ export class KafkaPublisher implements EventPublisher {
       : undefined;
   }
 
+  /** One request in flight per connection keeps retries in order. */
+  private newProducer(idempotent: boolean): Producer {
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent, maxInFlightRequests: 1 });
+    producer.on(producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+    this.idempotentGauge?.set(idempotent ? 1 : 0);
+    return producer;
+  }
+
+  /** An idempotent producer asks for a producer id when it connects; the cluster answered but had none. */
+  private async connectProducer(): Promise<void> {
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      const type = (err as { type?: string }).type ?? '';
+      const noProducerIds =
+        name === 'KafkaJSBrokerNotFound' ||
+        (name === 'KafkaJSProtocolError' && ['UNSUPPORTED_VERSION', 'CLUSTER_AUTHORIZATION_FAILED', 'INVALID_REQUEST'].includes(type));
+      if (this.idempotent !== 'auto' || !noProducerIds) throw err;
+      this.logger.warn({ err }, 'kafka_idempotence_unavailable');
+      this.idempotent = false;
+      this.producer = this.newProducer(false);
+      await this.producer.connect();
+    }
+  }
+
   /** Connects and learns the topic's partitions (once; again after a disconnect). */
   private async connect(): Promise<void> {
     if (this.connected) return;
     this.connecting ??= (async () => {
-      await this.producer.connect();
+      await this.connectProducer();
       this.admin ??= this.kafka.admin();
       await this.admin.connect();
       const partitions = await this.partitionCount();
@@ -85,14 +119,14 @@ export class KafkaPublisher implements EventPublisher {
     await this.connecting;
   }
 
-  async publish(events: readonly PageViewEvent[]): Promise<void> {
+  async publish(events: readonly PageViewEvent[], options: { key?: string | undefined } = {}): Promise<void> {
     if (events.length === 0) return;
     if (this.queued + events.length > this.maxQueued) {
       throw new AppError('event_log_unavailable', 'ingest is overloaded; nothing was stored, retry later', { retryAfterSeconds: 1 });
     }
     await this.connect();
     await new Promise<void>((resolve, reject) => {
-      const partition = this.next++ % this.queues.length;
+      const partition = options.key === undefined ? this.next++ % this.queues.length : stableHash(options.key) % this.queues.length;
       this.queues[partition]!.push({ events, resolve, reject });
       this.queued += events.length;
       this.queueGauge?.set(this.queued);
@@ -162,4 +196,11 @@ export class KafkaPublisher implements EventPublisher {
     await this.producer.disconnect();
     await this.admin?.disconnect();
   }
+}
+
+/** FNV-1a: the same key lands on the same partition in every ingest process. */
+function stableHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -109,6 +109,30 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX consolidation_runs_mode_idx ON consolidation_runs (mode, id)
     `,
   },
+  {
+    version: 4,
+    name: 'request identity and dead letters',
+    // The copy of a request that processing stored first, by request id, for as long as another
+    // copy can arrive: minutes for a produce retried after a lost acknowledgement, the
+    // late-arrival window for an Idempotency-Key. Messages processing cannot decode are kept.
+    sql: `
+      CREATE TABLE recent_requests (
+        request_id    text PRIMARY KEY,
+        log_partition integer NOT NULL,
+        base_offset   bigint NOT NULL,
+        keep_until    timestamptz NOT NULL
+      );
+      CREATE INDEX recent_requests_keep_until_idx ON recent_requests (keep_until);
+      CREATE TABLE dead_letters (
+        log_partition integer NOT NULL,
+        log_offset    bigint NOT NULL,
+        payload       text,           -- the message value, base64
+        reason        text NOT NULL,
+        received_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (log_partition, log_offset)
+      )
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

@@ -1,6 +1,7 @@
 import type { WeekStart } from '../../domain/periods.js';
 import type { LogPosition } from '../../ports/event-store.js';
-import { CutMovedError, type Cut, type FoldResult, type ProcessedEvent } from '../../ports/rollup-store.js';
+import type { RejectedMessage } from '../../ports/event-bus.js';
+import { CutMovedError, type Cut, type FoldResult, type ProcessedEvent, type RecordedRequest, type RequestCopy } from '../../ports/rollup-store.js';
 import type { SqlClient, SqlDatabase } from './database.js';
 import { localEnd, localStart, weekShift } from './period-sql.js';
 
@@ -29,7 +30,7 @@ export async function claimPartitions(db: SqlClient, positions: readonly LogPosi
   );
 }
 
-export async function recordProcessed(db: SqlDatabase, events: readonly ProcessedEvent[]): Promise<number> {
+export async function recordProcessed(db: SqlDatabase, events: readonly ProcessedEvent[], requests: readonly RecordedRequest[] = []): Promise<number> {
   const byPartition = new Map<number, ProcessedEvent[]>();
   for (const e of events) {
     let list = byPartition.get(e.partition);
@@ -37,6 +38,16 @@ export async function recordProcessed(db: SqlDatabase, events: readonly Processe
     list.push(e);
   }
   return await db.transaction(async (tx) => {
+    if (requests.length > 0) {
+      // The first copy stays: a copy recorded by another consumer first keeps its place.
+      await tx.query(
+        `INSERT INTO recent_requests (request_id, log_partition, base_offset, keep_until)
+         SELECT i, p, o, timestamptz 'epoch' + k * interval '1 millisecond'
+         FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS u(i, p, o, k)
+         ON CONFLICT (request_id) DO NOTHING`,
+        [requests.map((r) => r.requestId), requests.map((r) => r.partition), requests.map((r) => r.baseOffset), requests.map((r) => r.keepUntil)],
+      );
+    }
     let recorded = 0;
     for (const [partition, list] of byPartition) {
       await tx.query('INSERT INTO processed_offsets (log_partition, through) VALUES ($1, -1) ON CONFLICT (log_partition) DO NOTHING', [partition]);
@@ -73,6 +84,26 @@ export async function recordProcessed(db: SqlDatabase, events: readonly Processe
     }
     return recorded;
   });
+}
+
+export async function knownRequests(db: SqlClient, ids: readonly string[]): Promise<Map<string, RequestCopy>> {
+  const known = new Map<string, RequestCopy>();
+  if (ids.length === 0) return known;
+  const { rows } = await db.query<{ i: string; p: number; o: string }>(
+    'SELECT request_id AS i, log_partition AS p, base_offset::text AS o FROM recent_requests WHERE request_id = ANY($1::text[]) AND keep_until > now()',
+    [ids],
+  );
+  for (const r of rows) known.set(r.i, { partition: Number(r.p), baseOffset: String(r.o) });
+  return known;
+}
+
+export async function keepRejected(db: SqlClient, rejected: readonly RejectedMessage[]): Promise<void> {
+  if (rejected.length === 0) return;
+  await db.query(
+    `INSERT INTO dead_letters (log_partition, log_offset, payload, reason)
+     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+    [rejected.map((r) => r.partition), rejected.map((r) => r.offset), rejected.map((r) => r.value?.toString('base64') ?? null), rejected.map((r) => r.reason)],
+  );
 }
 
 export async function cutOf(db: SqlClient): Promise<Cut> {
@@ -178,6 +209,8 @@ export async function foldPending(db: SqlDatabase, timeZone: string, weekStart: 
       [timeZone],
     );
     result.botHits = Number(bots.rows[0]?.hits ?? 0);
+    // Request ids no other copy can meet any more.
+    await tx.query('DELETE FROM recent_requests WHERE keep_until < now()');
     await tx.query(
       `INSERT INTO consolidation_runs (window_start, window_end, time_zone, daily_rows, weekly_rows, monthly_rows, mode)
        VALUES (now(), now(), $1, $2, $3, $4, 'fold')`,

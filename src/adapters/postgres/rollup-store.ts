@@ -1,4 +1,5 @@
 import type { Decomposition, Granularity, WeekStart } from '../../domain/periods.js';
+import type { RejectedMessage } from '../../ports/event-bus.js';
 import type { LogPosition } from '../../ports/event-store.js';
 import type {
   BotRow,
@@ -8,7 +9,9 @@ import type {
   Dimension,
   FoldResult,
   ProcessedEvent,
+  RecordedRequest,
   ReplaceResult,
+  RequestCopy,
   ReplaceWindow,
   RollupQuery,
   RollupRow,
@@ -19,7 +22,18 @@ import type {
 import type { SqlClient, SqlDatabase } from './database.js';
 import { migrate } from './migrations.js';
 import { localEnd, localStart, TABLE, weekShift } from './period-sql.js';
-import { checkCut, claimPartitions, cutOf, dropCounted, foldPending, lastWindowRecompute, lockConsolidation, recordProcessed } from './pending-sql.js';
+import {
+  checkCut,
+  claimPartitions,
+  cutOf,
+  dropCounted,
+  foldPending,
+  keepRejected,
+  knownRequests,
+  lastWindowRecompute,
+  lockConsolidation,
+  recordProcessed,
+} from './pending-sql.js';
 import { botHitsOf, breakdownOf, deriveSums, distinctOf, seriesOf, viewsOf } from './stats-sql.js';
 
 /** The longest period of each granularity plus a DST hour, rounded up: bounds the overlap scan. */
@@ -76,8 +90,16 @@ export class SqlRollupStore implements RollupStore {
     await claimPartitions(this.db, positions);
   }
 
-  async recordProcessed(events: readonly ProcessedEvent[]): Promise<number> {
-    return events.length === 0 ? 0 : await recordProcessed(this.db, events);
+  async recordProcessed(events: readonly ProcessedEvent[], requests: readonly RecordedRequest[] = []): Promise<number> {
+    return events.length === 0 && requests.length === 0 ? 0 : await recordProcessed(this.db, events, requests);
+  }
+
+  async knownRequests(requestIds: readonly string[]): Promise<Map<string, RequestCopy>> {
+    return await knownRequests(this.db, requestIds);
+  }
+
+  async keepRejected(rejected: readonly RejectedMessage[]): Promise<void> {
+    await keepRejected(this.db, rejected);
   }
 
   async cut(): Promise<Cut> {

@@ -8,6 +8,7 @@ import type { EventPublisher } from '../../ports/event-bus.js';
 import { registerJsonBodyParser } from './body.js';
 import { isBotUserAgent } from './bots.js';
 import type { RegionSource } from './region.js';
+import { idempotencyKey, requestIdSource } from './request-id.js';
 
 export interface IngestDeps {
   publisher: EventPublisher;
@@ -44,6 +45,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
     if (reply.statusCode >= 400) rejected.inc({ reason: String(reply.statusCode) });
   });
 
+  const nextRequestId = requestIdSource();
   registerJsonBodyParser(app);
   const anyOrigin = deps.allowedOrigins.length === 0;
   const allowed = new Set(deps.allowedOrigins);
@@ -64,6 +66,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
       },
     },
     async (req, reply) => {
+      const key = idempotencyKey(req.headers['idempotency-key']);
       const origin = req.headers.origin;
       if (!anyOrigin && origin !== undefined && !allowed.has(serialisedOrigin(origin))) {
         throw new AppError('forbidden', `origin ${origin} is not in ALLOWED_ORIGINS`);
@@ -95,8 +98,14 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
       if (problems.length > 0) {
         throw invalidInput(items.length === 1 ? 'invalid event' : `${problems.length} problem(s) in the batch; nothing was stored`, problems);
       }
+      const requestId = key ?? nextRequestId();
+      events.forEach((e, index) => {
+        e.requestId = requestId;
+        e.index = index;
+      });
       try {
-        await deps.publisher.publish(events);
+        // A keyed request goes to its key's partition, where processing meets its retries.
+        await deps.publisher.publish(events, { key });
       } catch (cause) {
         if (cause instanceof AppError) throw cause;
         throw new AppError('event_log_unavailable', 'the event log is unavailable; nothing was stored, retry later', {

@@ -2,9 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { LoggedEvent } from '../../domain/event.js';
-import type { EventConsumer } from '../../ports/event-bus.js';
+import type { EventConsumer, RejectedMessage } from '../../ports/event-bus.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { RollupStore } from '../../ports/rollup-store.js';
+import { dropCopies, requestIdsOf, RETRY_WINDOW_MS } from './dedup.js';
+
+export interface ProcessingSettings {
+  /** how long a client may retry a request with the same Idempotency-Key */
+  lateArrivalWindowMs: number;
+}
 
 /**
  * processing-service: consumes the event log in batches and writes each batch to the event store,
@@ -14,6 +20,7 @@ import type { RollupStore } from '../../ports/rollup-store.js';
  */
 export class ProcessingService {
   private readonly processed: Counter<'kind'>;
+  private readonly dropped: Counter<'reason'>;
   private readonly batchSeconds: Histogram;
   private running = false;
   /** partitions this process has made sure have a recorded position */
@@ -26,7 +33,14 @@ export class ProcessingService {
     private readonly rollups: RollupStore,
     private readonly logger: Logger,
     registry: Registry,
+    private readonly settings: ProcessingSettings = { lateArrivalWindowMs: 48 * 3_600_000 },
   ) {
+    this.dropped = new Counter({
+      name: 'page_stats_processing_dropped_total',
+      help: 'Messages not counted: copies of a request already stored, and messages that are not events (kept in dead_letters)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
     this.processed = new Counter({
       name: 'page_stats_processing_events_total',
       help: 'Events written to the event store',
@@ -54,7 +68,7 @@ export class ProcessingService {
   private async startWithRetry(): Promise<void> {
     for (let attempt = 1; this.running; attempt++) {
       try {
-        await this.consumer.start(async (batch) => await this.handle(batch));
+        await this.consumer.start(async (batch, rejected) => await this.handle(batch, rejected));
         this.logger.info('processing_started');
         return;
       } catch (err) {
@@ -65,8 +79,22 @@ export class ProcessingService {
     }
   }
 
-  private async handle(batch: readonly LoggedEvent[]): Promise<void> {
+  private async handle(all: readonly LoggedEvent[], rejected: readonly RejectedMessage[] = []): Promise<void> {
     const end = this.batchSeconds.startTimer();
+    if (rejected.length > 0) {
+      await this.rollups.keepRejected(rejected);
+      this.dropped.inc({ reason: 'undecodable' }, rejected.length);
+    }
+    // Copies of a request stored twice (a produce retried after a lost acknowledgement, a client
+    // retrying with an Idempotency-Key) are dropped before anything is written: counted once.
+    const now = Date.now();
+    const { kept: batch, copies, requests } = dropCopies(all, await this.rollups.knownRequests(requestIdsOf(all)), (id) =>
+      now + (id.startsWith('k:') ? this.settings.lateArrivalWindowMs : RETRY_WINDOW_MS),
+    );
+    if (copies > 0) {
+      this.dropped.inc({ reason: 'copy' }, copies);
+      this.logger.info({ copies }, 'request_copies_dropped');
+    }
     // Before a partition's first write: a recompute's cut must already list it, or it would count
     // events of this batch that the record below adds again (batches are ascending per partition).
     const unclaimed = new Map<number, string>();
@@ -78,6 +106,7 @@ export class ProcessingService {
     const names = await this.store.write(batch);
     await this.rollups.recordProcessed(
       batch.map((e, i) => ({ partition: e.partition, offset: e.offset, timestamp: e.timestamp, bot: e.bot, ...names[i]! })),
+      requests,
     );
     end();
     const bots = batch.reduce((n, e) => n + (e.bot ? 1 : 0), 0);
