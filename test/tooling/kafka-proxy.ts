@@ -27,7 +27,7 @@ interface Frame {
 
 /** Splits a stream into size-prefixed Kafka frames (int32 length, then the frame). */
 class FrameReader {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     while (this.buffer.length >= 4) {
