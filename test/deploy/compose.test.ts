@@ -168,6 +168,18 @@ describe('Dockerfile', () => {
     expect(all(runtime, 'COPY')).toContain('ui/nginx.conf ./ui/nginx.conf');
   });
 
+  it('builds where no registry is reachable: no syntax line, the base a build argument, npm settings as secrets', () => {
+    // a `# syntax=` line makes BuildKit pull its frontend image
+    expect(text).not.toMatch(/^#\s*syntax\s*=/im);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    expect(text.match(/^FROM \S+/gm)).toEqual(['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
+    const installs = stages.flatMap((s) => all(s, 'RUN')).filter((r) => /npm ci/.test(r));
+    expect(installs).toHaveLength(2);
+    for (const run of installs) expect(run).toMatch(/--mount=type=secret,id=npmrc,target=\/root\/\.npmrc --mount=type=secret,id=npm_ca /);
+    // never a layer: no npmrc or CA file is copied into the image
+    expect(instructions.filter((i) => i.op === 'COPY' || i.op === 'ADD').map((i) => i.args).join('\n')).not.toMatch(/npmrc|\.pem|\.crt/);
+  });
+
   it('runs as a non-root user', () => {
     const users = all(runtime, 'USER');
     expect(users.length).toBeGreaterThan(0);
