@@ -245,7 +245,7 @@ describe('the distributed stack in containers', () => {
     expect(byKey).toEqual(sent);
     const summary = await fetch(`${nginxUrl()}/aggregated-data/summary?${range}`, { headers: auth });
     expect(((await summary.json()) as { views: number }).views).toBe(total);
-  });
+  }, 240_000);
 
   it('page-stats start (embedded) takes and counts a page view', async () => {
     const url = `http://127.0.0.1:${ports.start}`;
@@ -277,5 +277,5 @@ describe('the distributed stack in containers', () => {
       if (name === 'influx') expect(logs).toMatch(/Server shutdown completed/);
       if (name === 'postgres') expect(logs).toMatch(/database system is shut down/);
     }
-  });
+  }, 600_000);
 });
