@@ -61,7 +61,8 @@ function report(ctx: BenchContext, what: string, m: MemoryReading, extra: string
 
 /**
  * The server's resident memory, idle against peak, while (a) one client streams every
- * region_daily row of the year as CSV, (b) one client pages through them 100,000 at a time, and
+ * region_daily row of the year as CSV, (b) one client pages through them 100,000 (the maximum) and
+ * 10,000 (the default) at a time, and
  * (c) 8 connections ask the 12-month stats requests over and over. A fresh server each time.
  */
 export async function measureReadMemory(ctx: BenchContext, ds: LargeDataset, statsRequests: readonly StatsRequest[], maxPages: number, statsSeconds: number): Promise<void> {
@@ -88,30 +89,32 @@ export async function measureReadMemory(ctx: BenchContext, ds: LargeDataset, sta
     goal: { kind: 'info' },
   });
 
-  log(`large: memory while paging region-daily (limit 100000, up to ${maxPages} pages)`);
-  const paging = await onFreshServer(ctx, ds, async (server) => {
-    let cursor: string | null = null;
-    let pages = 0;
-    let pageRows = 0;
-    const t0 = now();
-    do {
-      const body = JSON.parse(
-        await getText(`${server.url}/aggregated-data/region-daily?${range}&limit=100000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`),
-      ) as { rows: unknown[]; nextCursor: string | null };
-      pages++;
-      pageRows += body.rows.length;
-      cursor = body.nextCursor;
-    } while (cursor !== null && pages < maxPages);
-    return { pages, rows: pageRows, ms: now() - t0, done: cursor === null };
-  });
-  const p = paging.result;
-  if (p.done && p.rows !== expectedRows) throw new Error(`paging returned ${p.rows} rows, expected ${expectedRows}`);
-  report(
-    ctx,
-    `region-daily paged, limit=100000, ${p.pages} pages${p.done ? ' (the whole year)' : ''}`,
-    paging.memory,
-    `${num(p.rows)} rows in ${formatMs(p.ms)}, ${formatMs(p.ms / p.pages)} per page, ${num(p.rows / (p.ms / 1000))} rows/s`,
-  );
+  for (const limit of [100_000, 10_000]) {
+    log(`large: memory while paging region-daily (limit ${limit}, up to ${maxPages} pages)`);
+    const paging = await onFreshServer(ctx, ds, async (server) => {
+      let cursor: string | null = null;
+      let pages = 0;
+      let pageRows = 0;
+      const t0 = now();
+      do {
+        const body = JSON.parse(
+          await getText(`${server.url}/aggregated-data/region-daily?${range}&limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`),
+        ) as { rows: unknown[]; nextCursor: string | null };
+        pages++;
+        pageRows += body.rows.length;
+        cursor = body.nextCursor;
+      } while (cursor !== null && pages < maxPages);
+      return { pages, rows: pageRows, ms: now() - t0, done: cursor === null };
+    });
+    const p = paging.result;
+    if (p.done && p.rows !== expectedRows) throw new Error(`paging returned ${p.rows} rows, expected ${expectedRows}`);
+    report(
+      ctx,
+      `region-daily paged, limit=${limit}, ${p.pages} pages${p.done ? ' (the whole year)' : ''}`,
+      paging.memory,
+      `${num(p.rows)} rows in ${formatMs(p.ms)}, ${formatMs(p.ms / p.pages)} per page, ${num(p.rows / (p.ms / 1000))} rows/s`,
+    );
+  }
 
   log('large: memory under 8 concurrent 12-month stats requests');
   const concurrent = await onFreshServer(ctx, ds, async (server) =>

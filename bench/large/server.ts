@@ -9,11 +9,11 @@ let topic: Promise<string> | undefined;
 
 /**
  * `page-stats ingest`, the role that serves the admin API and the dashboard (and takes page views:
- * the process a heavy admin request must never take down), against the large data set. Kafka is
- * the tests' mock cluster; the realtime panel's embedded store goes to a temporary DATA_DIR.
+ * the process a heavy admin request must never take down), against the large data set, configured
+ * as in the distributed deployment: the tests' Kafka mock cluster and influxd, DATA_DIR temporary.
  */
 export async function startAdminServer(ctx: BenchContext, databaseUrl: string): Promise<Child> {
-  const cluster = await ctx.services.kafka();
+  const [cluster, influx] = await Promise.all([ctx.services.kafka(), ctx.services.influx()]);
   topic ??= ctx.services.topic('bench_large', 1);
   return await spawnCli(
     'ingest',
@@ -21,6 +21,9 @@ export async function startAdminServer(ctx: BenchContext, databaseUrl: string): 
       KAFKA_BROKERS: cluster.brokers.join(','),
       KAFKA_TOPIC: await topic,
       DATABASE_URL: databaseUrl,
+      // As deployed: the realtime panel reads InfluxDB. Without it the process would open an
+      // embedded PGlite event store, which alone holds ~700 MiB.
+      INFLUX_URL: influx.url,
       ADMIN_TOKEN,
       ADMIN_PASSWORD,
       DATA_DIR: mkdtempSync(join(tmpdir(), 'page-stats-bench-large-')),

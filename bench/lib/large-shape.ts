@@ -39,7 +39,7 @@ export const QUICK_SHAPE: LargeShape = {
 };
 
 /** Bumped whenever the generated rows change, so a cached data set of an older generator is rebuilt. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** The biggest markets first, then the other ISO 3166 codes in alphabetical order. */
 const TOP_REGIONS = ['US', 'IN', 'DE', 'GB', 'BR', 'FR', 'JP', 'CA', 'ES', 'IT', 'NL', 'PL', 'AU', 'MX', 'ID', 'KR', 'TR', 'SE', 'CH', 'AT'];
@@ -90,8 +90,8 @@ export function zipfWeights(n: number, skew: number, multiplier: number): number
 export const REGION_MULTIPLIER = 1; // the region list is already in popularity order
 export const PAGE_MULTIPLIER = 1_237; // prime, coprime with any page count here
 
-/** What identifies a generated data set: the cache key stored next to it. */
-export function shapeKey(shape: LargeShape, firstDay: string, lastDay: string): string {
+/** What identifies a generated data set (whatever days it holds): the cache key stored next to it. */
+export function shapeKey(shape: LargeShape): string {
   const names = createHash('sha256').update(JSON.stringify([regionCodes(shape.regions), pageNames(shape.pages)])).digest('hex').slice(0, 16);
-  return JSON.stringify({ generator: GENERATOR_VERSION, ...shape, firstDay, lastDay, names });
+  return JSON.stringify({ generator: GENERATOR_VERSION, ...shape, names });
 }

@@ -22,7 +22,7 @@ export interface BenchOptions {
   consolidationEvents: number;
   /** seconds of load per stats request in the large stage (each side) */
   statsSeconds: number;
-  /** the large stage pages through at most this many pages of 100,000 rows */
+  /** the large stage pages through at most this many pages (of 100,000 rows, then of 10,000) */
   largePages: number;
   /** the scaling stage measures 1×, 10× and 100× this many events */
   scaleBase: number;
@@ -51,8 +51,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --consolidation-events <n>  events in the consolidated day (default 10000000, quick 1000000)
   --stats-duration <s>     seconds of load per stats request in the large stage, each side
                            (default 5, quick 1)
-  --large-pages <n>        pages of 100,000 rows the large stage reads through region-daily
-                           (default 250: the whole year; quick 3)
+  --large-pages <n>        pages the large stage reads through region-daily, at limit 100,000
+                           and at limit 10,000 (default 30; 222 at 100,000 is the whole year)
   --scale-base <n>         the scaling stage runs 1×, 10× and 100× this many events (default 100000)
   --profile <stage>        run that stage's server under node --cpu-prof and print where the time goes
   --wait-quiet <s>         first wait up to s seconds for the 1-minute load average to fall below half
@@ -117,7 +117,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     processingPartitions: positiveInt('processing-partitions', values['processing-partitions'], 12),
     consolidationEvents: positiveInt('consolidation-events', values['consolidation-events'], quick ? 1_000_000 : 10_000_000),
     statsSeconds: positiveInt('stats-duration', values['stats-duration'], quick ? 1 : 5),
-    largePages: positiveInt('large-pages', values['large-pages'], quick ? 3 : 250),
+    largePages: positiveInt('large-pages', values['large-pages'], quick ? 3 : 30),
     scaleBase: positiveInt('scale-base', values['scale-base'], 100_000, 100),
     profile,
     json: values.json,

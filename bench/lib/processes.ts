@@ -76,6 +76,9 @@ export async function spawnNode(entry: string, args: string[], options: SpawnOpt
   return handle;
 }
 
+/** The `page-stats` entry point the benchmark runs (this checkout's, or `--src`'s). */
+export const cliEntry = (): string => cliSource;
+
 /** `page-stats <command>` from src/, configured by environment variables like in production. */
 export function spawnCli(command: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<Child> {
   return spawnNode(cliSource, [command], { env, nodeArgs });
