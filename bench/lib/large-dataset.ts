@@ -48,13 +48,18 @@ async function readMarker(name: string): Promise<Marker | undefined> {
   if (!exists) return undefined;
   return await withClient(databaseUrl(name), async (c) => {
     if (!(await c.query<{ ok: boolean }>(`SELECT to_regclass('bench_dataset') IS NOT NULL AS ok`)).rows[0]?.ok) return undefined;
-    const { rows } = await c.query<{ key: string; first_day: Date; last_day: Date; row_counts: Record<string, number>; load_ms: number; steps: Record<string, number> }>(
-      'SELECT key, first_day, last_day, row_counts, load_ms, steps FROM bench_dataset',
-    );
-    const r = rows[0];
-    return r === undefined
-      ? undefined
-      : { key: r.key, firstDay: r.first_day.getTime(), lastDay: r.last_day.getTime(), rows: r.row_counts, loadMs: r.load_ms, steps: r.steps };
+    // Read as JSON: a marker written by an older version of this code may lack columns.
+    const { rows } = await c.query<{ m: Record<string, unknown> }>('SELECT to_jsonb(b) AS m FROM bench_dataset AS b');
+    const m = rows[0]?.m;
+    if (m === undefined || typeof m.key !== 'string' || typeof m.first_day !== 'string' || typeof m.last_day !== 'string') return undefined;
+    return {
+      key: m.key,
+      firstDay: Date.parse(m.first_day),
+      lastDay: Date.parse(m.last_day),
+      rows: m.row_counts as Record<string, number>,
+      loadMs: Number(m.load_ms),
+      steps: m.steps as Record<string, number>,
+    };
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { MEASUREMENT } from '../../src/adapters/influx/line-protocol.js';
+import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
 import {
   countPoints,
@@ -22,6 +23,12 @@ export interface ProcessingSetup {
   brokers: string;
   topic: string;
   influxUrl: string;
+  /**
+   * PostgreSQL with the rollup tables: processing records per-event deltas there. A partition's
+   * recorded position survives the process, so a new consumer group reading the topic again from
+   * the start needs a database of its own, or it would skip recording what the last one recorded.
+   */
+  databaseUrl: string;
   /** influxd's process, to report its CPU time per event */
   influxPid: number | undefined;
 }
@@ -66,6 +73,7 @@ export async function consumeOnce(
       KAFKA_SESSION_TIMEOUT: '10s',
       INFLUX_URL: s.influxUrl,
       INFLUX_DB: db,
+      DATABASE_URL: s.databaseUrl,
       ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
     },
     profile ? ctx.nodeArgs('processing') : [],
@@ -111,9 +119,10 @@ export async function consumeOnce(
 }
 
 /**
- * processing-service: events already in Kafka (produced as ingest produces them) consumed by
- * `page-stats processing` into InfluxDB. Baseline: the same events as line protocol, POSTed straight
- * to /write in the same batch size (5,000 lines) and with the same parallelism (3 partitions at once).
+ * processing-service: events already in Kafka (the JSON ingest writes, without request ids: the
+ * identity stage measures what they add) consumed by `page-stats processing` into InfluxDB, its
+ * per-event deltas recorded in PostgreSQL. Baseline: the same events as line protocol, POSTed
+ * straight to /write in the same batch size (5,000 lines) and with the same parallelism.
  */
 export async function benchProcessing(ctx: BenchContext): Promise<void> {
   const { options, services } = ctx;
@@ -126,7 +135,7 @@ export async function benchProcessing(ctx: BenchContext): Promise<void> {
   const topic = await services.topic('bench_processing', partitions);
   const day = utcDay(Date.now(), 1);
   const influxPid = findPid(influx.dir);
-  const setup: ProcessingSetup = { kafka, brokers: cluster.brokers.join(','), topic, influxUrl: influx.url, influxPid };
+  const setup = { kafka, brokers: cluster.brokers.join(','), topic, influxUrl: influx.url, influxPid };
 
   log(`processing: producing ${num(n)} events into ${topic} (${partitions} partitions)`);
   const p0 = now();
@@ -152,7 +161,8 @@ export async function benchProcessing(ctx: BenchContext): Promise<void> {
     );
 
     const db = `bench_processing_${round}`;
-    const run = await consumeOnce(ctx, setup, `bench_processing_${round}`, db, n, round === options.rounds);
+    const databaseUrl = await migratedDatabase(services, `processing_${round}`);
+    const run = await consumeOnce(ctx, { ...setup, databaseUrl }, `bench_processing_${round}`, db, n, round === options.rounds);
     ours.push(run);
     const stored =
       (await countPoints(influx.url, db, MEASUREMENT.view, day, day + DAY_MS)) + (await countPoints(influx.url, db, MEASUREMENT.bot, day, day + DAY_MS));
@@ -168,7 +178,7 @@ export async function benchProcessing(ctx: BenchContext): Promise<void> {
   const rawRate = n / (median(raw) / 1000);
   ctx.add({
     stage: 'processing',
-    figure: `Kafka → InfluxDB, ${num(n)} events, ${partitions} partitions`,
+    figure: `Kafka → InfluxDB + PostgreSQL deltas, ${num(n)} events, ${partitions} partitions`,
     unit: 'events/s',
     ours: oursRate,
     baseline: rawRate,

@@ -1,4 +1,5 @@
 import { MEASUREMENT } from '../../src/adapters/influx/line-protocol.js';
+import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
 import { countPoints, DAY_MS, eventAt, isoDate, logPosition, PAGES, pageViewsAmong, produceEvents, REGIONS, utcDay } from '../lib/dataset.js';
 import { runLoad } from '../lib/load.js';
@@ -75,17 +76,19 @@ export async function benchScaling(ctx: BenchContext): Promise<void> {
   // processing: rounds of produce (untimed), then page-stats processing until committed (timed)
   const processingCells = row(`processing: Kafka (${PARTITIONS} partitions) → InfluxDB`);
   const days = volumes.map((_, i) => utcDay(Date.now(), 40 - i * 10));
-  const setup = (topic: string): ProcessingSetup => ({ kafka, brokers, topic, influxUrl: influx.url, influxPid: findPid(influx.dir) });
+  const setup = (topic: string, databaseUrl: string): ProcessingSetup => ({ kafka, brokers, topic, influxUrl: influx.url, databaseUrl, influxPid: findPid(influx.dir) });
   for (const [i, v] of volumes.entries()) {
     const topic = await services.topic(`bench_scale_p${i}`, PARTITIONS);
     const db = `bench_scale_p${i}`;
+    // processing records its deltas in PostgreSQL: a database per volume (a new topic, offsets from 0)
+    const deltas = await migratedDatabase(services, `scale_p${i}`);
     let consumingMs = 0;
     let rounds = 0;
     for (let from = 0; from < v; from += ROUND) {
       const count = Math.min(ROUND, v - from);
       log(`scaling: processing ${num(v)}, round ${++rounds}: producing ${num(count)}`);
       await produceEvents(kafka, topic, count, (j) => eventAt(from + j, v, days[i]!));
-      consumingMs += (await consumeOnce(ctx, setup(topic), `bench_scale_p${i}`, db, from + count)).ms;
+      consumingMs += (await consumeOnce(ctx, setup(topic, deltas), `bench_scale_p${i}`, db, from + count)).ms;
     }
     const stored =
       (await countPoints(influx.url, db, MEASUREMENT.view, days[i]!, days[i]! + DAY_MS)) +
