@@ -13,6 +13,8 @@ import { benchEmbedded } from './stages/embedded.js';
 import { benchIngest } from './stages/ingest.js';
 import { benchLarge } from './stages/large.js';
 import { benchProcessing } from './stages/processing.js';
+import { benchCardinality } from './stages/cardinality.js';
+import { benchIdentity } from './stages/identity.js';
 import { benchScaling } from './stages/scaling.js';
 
 const RUNNERS: Record<Stage, (ctx: BenchContext) => Promise<void>> = {
@@ -23,6 +25,8 @@ const RUNNERS: Record<Stage, (ctx: BenchContext) => Promise<void>> = {
   embedded: benchEmbedded,
   large: benchLarge,
   scaling: benchScaling,
+  cardinality: benchCardinality,
+  identity: benchIdentity,
 };
 
 /**

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const STAGES = ['ingest', 'processing', 'consolidation', 'dashboard', 'embedded', 'large', 'scaling'] as const;
+export const STAGES = ['ingest', 'processing', 'consolidation', 'dashboard', 'embedded', 'large', 'scaling', 'cardinality', 'identity'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -26,6 +26,8 @@ export interface BenchOptions {
   largePages: number;
   /** the scaling stage measures 1×, 10× and 100× this many events */
   scaleBase: number;
+  /** events in the cardinality stage's day (150 regions × 5,000 pages, Zipf) */
+  cardinalityEvents: number;
   /** stage whose server runs under `--cpu-prof`; its profile summary is printed */
   profile: Stage | undefined;
   json: string | undefined;
@@ -39,7 +41,7 @@ const USAGE = `Usage: npm run bench -- [options]
 
   --quick                  short runs, smaller data, no scaling stage (under 3 minutes)
   --only <stages>          comma-separated subset of: ${STAGES.join(', ')}
-                           (default: all; with --quick all but scaling)
+                           (default: all; with --quick all but scaling); --stage is the same
   --duration <s>           seconds of load per measured HTTP run (default 10, quick 4)
   --warmup <s>             seconds of load before each measured run (default 3, quick 1)
   --connections <n>        connections for ingest and embedded load (default 100)
@@ -54,6 +56,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --large-pages <n>        pages the large stage reads through region-daily, at limit 100,000
                            and at limit 10,000 (default 30; 222 at 100,000 is the whole year)
   --scale-base <n>         the scaling stage runs 1×, 10× and 100× this many events (default 100000)
+  --cardinality-events <n> events in the cardinality stage's day of 150 regions × 5,000 pages
+                           (default 10000000, quick 1000000)
   --profile <stage>        run that stage's server under node --cpu-prof and print where the time goes
   --wait-quiet <s>         first wait up to s seconds for the 1-minute load average to fall below half
                            the CPUs (a machine shared with test runs gives noisy figures)
@@ -75,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      stage: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
@@ -84,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'processing-partitions': { type: 'string' },
       'consolidation-events': { type: 'string' },
       'scale-base': { type: 'string' },
+      'cardinality-events': { type: 'string' },
       'stats-duration': { type: 'string' },
       'large-pages': { type: 'string' },
       profile: { type: 'string' },
@@ -107,7 +113,11 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   const profile = values.profile === undefined ? undefined : stageList(values.profile, 'profile')[0];
   return {
     quick,
-    stages: new Set(values.only === undefined ? STAGES.filter((s) => !quick || s !== 'scaling') : stageList(values.only, 'only')),
+    stages: new Set(
+      values.only === undefined && values.stage === undefined
+        ? STAGES.filter((s) => !quick || s !== 'scaling')
+        : stageList(values.only ?? values.stage ?? '', values.only === undefined ? 'stage' : 'only'),
+    ),
     durationSeconds: positiveInt('duration', values.duration, quick ? 4 : 10),
     warmupSeconds: positiveInt('warmup', values.warmup, quick ? 1 : 3, 0),
     connections: positiveInt('connections', values.connections, 100),
@@ -119,6 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     statsSeconds: positiveInt('stats-duration', values['stats-duration'], quick ? 1 : 5),
     largePages: positiveInt('large-pages', values['large-pages'], quick ? 3 : 30),
     scaleBase: positiveInt('scale-base', values['scale-base'], 100_000, 100),
+    cardinalityEvents: positiveInt('cardinality-events', values['cardinality-events'], quick ? 1_000_000 : 10_000_000, 1_440),
     profile,
     json: values.json,
     src: values.src,
