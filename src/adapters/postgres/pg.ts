@@ -18,6 +18,13 @@ export function openPostgres(connectionString: string, options: { max?: number }
     query,
     transaction: async (work) => {
       const client = await pool.connect();
+      // A checked-out client that loses its connection emits 'error' on itself, not on the pool:
+      // without a listener that crashes the process. The query in hand fails; the client is dropped.
+      let broken: Error | undefined;
+      const onError = (err: Error): void => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work({
@@ -30,7 +37,8 @@ export function openPostgres(connectionString: string, options: { max?: number }
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     close: async () => await pool.end(),
