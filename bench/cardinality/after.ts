@@ -98,6 +98,7 @@ export async function measureAfterStore(ctx: BenchContext, s: AfterSetup, day: Z
     if (views !== day.count) throw new Error(`dailyCounts counted ${views} of ${day.count} events`);
     return {
       events: day.count,
+      dropped: 0,
       series: cardinality.estimate,
       seriesExact: cardinality.exact,
       writeRate: day.count / (processing.consumingMs / 1000),

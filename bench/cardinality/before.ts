@@ -1,14 +1,16 @@
 import { startInfluxDB } from '../../test/tooling/influxdb.js';
 import type { BenchContext } from '../lib/context.js';
-import { createInfluxDb, writeLines } from '../lib/dataset.js';
+import { createInfluxDb } from '../lib/dataset.js';
 import { availableMemory, GiB, MiB, RssWatch, seriesCardinality, settledRss, timedInfluxQuery } from '../lib/influx-probe.js';
 import { num } from '../lib/report.js';
 import { findPid, formatMs, log, now } from '../lib/stats.js';
 import { schema1CountQuery, schema1Line, type ZipfDay } from '../lib/zipf-events.js';
 
 export interface VariantResult {
-  /** events of the day stored (the before side stops early if influxd would exhaust the machine) */
+  /** events of the day written (the before side stops early if influxd would exhaust the machine) */
   events: number;
+  /** points influxd refused: past `max-series-per-database` (1,000,000 by default) a new series is dropped */
+  dropped: number;
   series: number;
   seriesExact: number | undefined;
   /** points per second while the day was written */
@@ -27,6 +29,40 @@ export interface VariantResult {
 /** How long the previous release's count query may take at this shape. */
 const COUNT_TIMEOUT_MS = 20 * 60_000;
 const DB = 'page_view_bucket';
+
+/**
+ * Plain `/write` of line-protocol bodies, `concurrency` at a time, as dataset.ts's writeLines, but a
+ * partial write is counted, not thrown: InfluxDB 1.x answers 400 `partial write: max-series-per-
+ * database limit exceeded … dropped=N` and stores the rest of the body.
+ */
+async function writeCountingDrops(influxUrl: string, bodies: Iterable<string>, concurrency: number): Promise<{ dropped: number; firstDrop: string | undefined }> {
+  const url = `${influxUrl}/write?db=${DB}&precision=ns`;
+  const running = new Set<Promise<void>>();
+  let dropped = 0;
+  let firstDrop: string | undefined;
+  let failure: unknown;
+  for (const body of bodies) {
+    if (failure !== undefined) break;
+    const p: Promise<void> = fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body })
+      .then(async (res) => {
+        const text = await res.text();
+        if (res.status === 204) return;
+        const partial = /partial write.*dropped=(\d+)/.exec(text);
+        if (res.status !== 400 || partial === null) throw new Error(`InfluxDB /write answered ${res.status}: ${text.slice(0, 300)}`);
+        dropped += Number(partial[1]);
+        firstDrop ??= text.slice(0, 200);
+      })
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= concurrency) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+  return { dropped, firstDrop };
+}
 
 /**
  * Before: the day as the previous release stored it — schema 1, one series per page × partition ×
@@ -59,14 +95,16 @@ export async function measureBefore(ctx: BenchContext, day: ZipfDay): Promise<Va
       }
     }
     const t0 = now();
+    let drops: { dropped: number; firstDrop: string | undefined } = { dropped: 0, firstDrop: undefined };
     try {
-      await writeLines(influx.url, DB, bodies(), 4);
+      drops = await writeCountingDrops(influx.url, bodies(), 4);
     } catch (err) {
       if (stopReason === undefined) throw err;
     }
     const writeMs = now() - t0;
     const result: VariantResult = {
       events: written,
+      dropped: drops.dropped,
       series: 0,
       seriesExact: undefined,
       writeRate: written / (writeMs / 1000),
@@ -76,7 +114,10 @@ export async function measureBefore(ctx: BenchContext, day: ZipfDay): Promise<Va
       countBytes: undefined,
       countRows: undefined,
     };
-    ctx.detail(`cardinality before: ${num(written)} schema-1 points written in ${formatMs(writeMs)} (${num(result.writeRate)} points/s)`);
+    ctx.detail(
+      `cardinality before: ${num(written)} schema-1 points written in ${formatMs(writeMs)} (${num(result.writeRate)} points/s)` +
+        (drops.dropped > 0 ? `; influxd dropped ${num(drops.dropped)} of them: ${drops.firstDrop ?? ''}` : ''),
+    );
     if (stopReason !== undefined) {
       result.countFailure = stopReason;
       return result;
@@ -99,9 +140,9 @@ export async function measureBefore(ctx: BenchContext, day: ZipfDay): Promise<Va
       result.countRows = answer.series;
       ctx.detail(
         `cardinality before: count query ${formatMs(answer.ms)}, answer ${num(answer.bytes / MiB)} MiB, ${num(answer.series)} (region, page) rows, ` +
-          `${num(answer.total)} views (written ${num(written)}); influxd peak RSS ${num(watch.peak / MiB)} MiB; ${q}`,
+          `${num(answer.total)} views (written ${num(written)}, dropped ${num(drops.dropped)}); influxd peak RSS ${num(watch.peak / MiB)} MiB; ${q}`,
       );
-      if (answer.total !== written) throw new Error(`the schema-1 count query counted ${answer.total} of ${written} events`);
+      if (answer.total !== written - drops.dropped) throw new Error(`the schema-1 count query counted ${answer.total} of ${written - drops.dropped} stored events`);
     } catch (err) {
       result.countFailure = stopReason ?? (err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${COUNT_TIMEOUT_MS / 60_000} min` : String(err));
       ctx.detail(`cardinality before: count query failed: ${result.countFailure}`);

@@ -20,20 +20,26 @@ export interface ProcessingVariant {
   postgresCpuUs: number;
 }
 
-/** CPU seconds of every `postgres` process (the server and its backends); the machine is shared. */
+/**
+ * CPU seconds PostgreSQL has used: every live `postgres` process, plus what the postmaster's
+ * exited children (backends that closed) used, which the kernel adds to its cutime and cstime.
+ * Monotonic, but the machine is shared: other databases' work counts too.
+ */
 function postgresCpuSeconds(): number {
-  let total = 0;
+  const procs = new Map<number, { ppid: number; own: number; children: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 });
     } catch {
       // gone meanwhile
     }
   }
+  let total = 0;
+  for (const p of procs.values()) total += p.own + (procs.has(p.ppid) ? 0 : p.children);
   return total;
 }
 
@@ -96,8 +102,9 @@ const toProcessed = (e: LoggedEvent): ProcessedEvent => ({
  * Alternate batches, separate partitions; wall time per event.
  */
 export async function dedupStepCost(ctx: BenchContext, batches: number): Promise<{ plainUs: number; idsUs: number }> {
-  const url = await migratedDatabase(ctx.services, 'identity_step');
-  const store = new SqlRollupStore(openPostgres(url));
+  // migrated by this checkout's store (a `--src` run's older migrate would lack recent_requests)
+  const store = new SqlRollupStore(openPostgres(await ctx.services.postgres('identity_step')));
+  await store.migrate();
   const size = 2_000;
   const events = new ZipfDay(batches * size, utcDay(Date.now(), 1), undefined, 33);
   const times = { plain: [] as number[], ids: [] as number[] };

@@ -81,6 +81,7 @@ function report(
   const add = (figure: string, unit: string, ours: number, baseline: number | undefined, goal: Goal) =>
     ctx.add({ stage: 'cardinality', figure, unit, ours, baseline, baselineLabel: BEFORE, goal });
   add(`series, ${shape}${partial}`, 'series', after.series, before.series || undefined, { kind: 'info' });
+  add('points influxd refused (past max-series-per-database, 1,000,000 by default)', 'points', after.dropped, before.dropped, { kind: 'info' });
   add('write, raw POST /write of the day (5,000 lines, 4 at a time)', 'points/s', rawRate, before.writeRate, { kind: 'info' });
   add('influxd RSS after the day was written', 'MiB', after.rssMiB, Number.isNaN(before.rssMiB) ? undefined : before.rssMiB, { kind: 'at-most', value: 1024 });
   add(
@@ -128,7 +129,7 @@ function report(
     goal: { kind: 'info' },
   });
   ctx.detail(
-    `cardinality summary | before: ${num(before.events)} events, ${num(before.series)} series, ${num(before.writeRate)} points/s, RSS ${num(before.rssMiB)} MiB (peak ${num(before.peakRssMiB)}), ` +
+    `cardinality summary | before: ${num(before.events)} events (${num(before.dropped)} refused), ${num(before.series)} series, ${num(before.writeRate)} points/s, RSS ${num(before.rssMiB)} MiB (peak ${num(before.peakRssMiB)}), ` +
       `count ${before.countMs === undefined ? (before.countFailure ?? '—') : formatMs(before.countMs)}, answer ${before.countBytes === undefined ? '—' : `${num(before.countBytes / MiB)} MiB`}, ${num(before.countRows ?? Number.NaN)} rows ` +
       `| after: ${num(after.series)} series, processing ${num(after.writeRate)} events/s, raw /write ${num(rawRate)} points/s, RSS ${num(after.rssMiB)} MiB, ` +
       `count ${formatMs(after.countMs ?? Number.NaN)}, answers ${num((after.countBytes ?? Number.NaN) / MiB)} MiB, ${num(after.countRows ?? Number.NaN)} rows`,
