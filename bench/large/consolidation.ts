@@ -1,3 +1,5 @@
+import pg from 'pg';
+import type { SqlDatabase } from '../../src/adapters/postgres/database.js';
 import { openPostgres } from '../../src/adapters/postgres/pg.js';
 import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
 import type { DailyBotCount, DailyCount } from '../../src/ports/event-store.js';
@@ -40,7 +42,7 @@ async function windowRows(url: string, start: number, end: number): Promise<{ da
  * Two windows: the last two days (the run a schedule makes today) and the last two days of the
  * previous month (its monthly rows are recomputed from a whole month of days: the dearest run).
  */
-export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, rounds: number): Promise<void> {
+export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, rounds: number, diagnoseRuns: number): Promise<void> {
   const last = new Date(ds.lastDay);
   const monthStart = Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1);
   const windows = [
@@ -78,6 +80,28 @@ export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, 
         t0 = now();
         await store.replaceWindow(window);
         oursMs.push(now() - t0);
+      }
+      // Where the extra cost goes: the same run with the product's secondary indexes on region_*
+      // dropped inside the transaction, which is then rolled back (diagnostic, not a goal).
+      const next = windowFor(rounds % 2 === 0 ? 1 : 0);
+      const G = ['daily', 'weekly', 'monthly'];
+      for (const [what, setup] of [
+        ['without the region_*_page_idx indexes', G.map((g) => `DROP INDEX region_${g}_page_idx`)],
+        ['without any secondary index on region_* (page and region)', G.flatMap((g) => [`DROP INDEX region_${g}_page_idx`, `DROP INDEX region_${g}_region_idx`])],
+      ] as const) {
+        const ms: number[] = [];
+        for (let i = 0; i < diagnoseRuns; i++) ms.push(await inRolledBackTransaction(ds.url, setup, (db) => new SqlRollupStore(db).replaceWindow(next)));
+        if (ms.length === 0) continue;
+        ctx.detail(`large consolidation ${span}, diagnostic: product ${what}: ${ms.map(formatMs).join(', ')}`);
+        ctx.add({
+          stage: 'large',
+          figure: `diagnostic: the same run, product ${what}`,
+          unit: 'ms',
+          ours: median(ms),
+          baseline: median(baseMs),
+          baselineLabel: `the previous release's replaceWindow`,
+          goal: { kind: 'info' },
+        });
       }
       if (rounds % 2 === 0) {
         // The data set keeps its generated counts.
@@ -119,4 +143,37 @@ async function checkSums(url: string, start: number, end: number): Promise<void>
     const r = rows[0]!;
     if (!(r.daily === r.site && r.daily === r.by_page && r.daily === r.release)) throw new Error(`consolidation sums disagree: ${JSON.stringify(r)}`);
   });
+}
+
+/**
+ * `work` on a database whose one transaction first runs `setup` and is rolled back at the end;
+ * the time of `work` alone, in milliseconds.
+ */
+async function inRolledBackTransaction(url: string, setup: readonly string[], work: (db: SqlDatabase) => Promise<unknown>): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  let ms = Number.NaN;
+  const db: SqlDatabase = {
+    query: async (sql, params) => (await pool.query(sql, params as unknown[])) as never,
+    transaction: async (body) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (const s of setup) await client.query(s);
+        const t0 = now();
+        const result = await body({ query: async (sql, params) => (await client.query(sql, params as unknown[])) as never });
+        ms = now() - t0;
+        return result;
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    },
+    close: async () => await pool.end(),
+  };
+  try {
+    await work(db);
+    return ms;
+  } finally {
+    await db.close();
+  }
 }

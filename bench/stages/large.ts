@@ -130,5 +130,5 @@ export async function benchLarge(ctx: BenchContext): Promise<void> {
 
   const stats12 = filters.flatMap((f) => viewRequests(twelve, f));
   await measureReadMemory(ctx, ds, stats12, options.largePages, options.quick ? 3 : 10);
-  await measureConsolidation(ctx, ds, Math.max(2, options.rounds));
+  await measureConsolidation(ctx, ds, Math.max(2, options.rounds), options.quick ? 0 : 2);
 }
