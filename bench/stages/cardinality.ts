@@ -85,7 +85,7 @@ function report(
   add('write, raw POST /write of the day (5,000 lines, 4 at a time)', 'points/s', rawRate, before.writeRate, { kind: 'info' });
   add('influxd RSS after the day was written', 'MiB', after.rssMiB, Number.isNaN(before.rssMiB) ? undefined : before.rssMiB, { kind: 'at-most', value: 1024 });
   add(
-    `full-day count (after: InfluxEventStore.dailyCounts)${before.countMs === undefined ? `; before: ${before.countFailure ?? 'no answer'}` : ''}`,
+    `full-day count (after: InfluxEventStore.dailyCounts)${after.countFailure === undefined ? '' : `; after: ${after.countFailure}`}${before.countMs === undefined ? `; before: ${before.countFailure ?? 'no answer'}` : ''}`,
     'ms',
     after.countMs ?? Number.NaN,
     before.countMs,
@@ -103,7 +103,7 @@ function report(
   });
   ctx.add({
     stage: 'cardinality',
-    figure: `page-stats consolidate after one more minute (${num(c.minuteEvents)} events, ${num(c.foldPending)} deltas): the run; process ${formatMs(c.foldProcessMs)}`,
+    figure: `${c.foldHow} after one more minute (${num(c.minuteEvents)} events, ${num(c.foldPending)} deltas): the run; process ${formatMs(c.foldProcessMs)}`,
     unit: 'ms',
     ours: c.foldMs,
     baseline: undefined,
@@ -112,7 +112,7 @@ function report(
   });
   ctx.add({
     stage: 'cardinality',
-    figure: `page-stats consolidate --recompute (the day, from InfluxDB): the run; process ${formatMs(c.recomputeProcessMs)}`,
+    figure: `page-stats consolidate --recompute (the day, from InfluxDB): ${c.recomputeFailure ?? `the run; process ${formatMs(c.recomputeProcessMs)}`}`,
     unit: 'ms',
     ours: c.recomputeMs,
     baseline: undefined,
