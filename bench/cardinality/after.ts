@@ -117,7 +117,7 @@ export async function measureAfterStore(ctx: BenchContext, s: AfterSetup, day: Z
         `${num(counts.length)} (region, page) rows, ${num(views)} views (processed ${num(day.count)}; ${num(day.pairs)} pairs generated)`,
     );
     if (views !== day.count) throw new Error(`dailyCounts counted ${views} of ${day.count} events`);
-    return { ...result, countMs: ms, countBytes: proxy.queryBytes - bytesBefore, countRows: counts.length };
+    return { ...result, countMs: ms, countBytes: proxy.queryBytes - bytesBefore, countRows: counts.length, countedViews: views };
   } finally {
     await store.close();
     await proxy.close();

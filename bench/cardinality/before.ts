@@ -22,6 +22,8 @@ export interface VariantResult {
   countMs: number | undefined;
   countBytes: number | undefined;
   countRows: number | undefined;
+  /** page views the full-day count found */
+  countedViews?: number;
   /** why the count has no time (timed out, influxd stopped at the memory limit) */
   countFailure?: string;
 }
@@ -142,7 +144,11 @@ export async function measureBefore(ctx: BenchContext, day: ZipfDay): Promise<Va
         `cardinality before: count query ${formatMs(answer.ms)}, answer ${num(answer.bytes / MiB)} MiB, ${num(answer.series)} (region, page) rows, ` +
           `${num(answer.total)} views (written ${num(written)}, dropped ${num(drops.dropped)}); influxd peak RSS ${num(watch.peak / MiB)} MiB; ${q}`,
       );
-      if (answer.total !== written - drops.dropped) throw new Error(`the schema-1 count query counted ${answer.total} of ${written - drops.dropped} stored events`);
+      result.countedViews = answer.total;
+      if (answer.total !== written - drops.dropped) {
+        // Past max-series-per-database influxd drops more than its partial-write answers report.
+        ctx.detail(`cardinality before: the count is ${num(written - answer.total)} short of the ${num(written)} events written (${num(drops.dropped)} reported dropped)`);
+      }
     } catch (err) {
       result.countFailure = stopReason ?? (err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${COUNT_TIMEOUT_MS / 60_000} min` : String(err));
       ctx.detail(`cardinality before: count query failed: ${result.countFailure}`);

@@ -91,6 +91,7 @@ function report(
     before.countMs,
     { kind: 'info' },
   );
+  add(`  page views it counts, of ${num(day.count)} sent`, 'views', after.countedViews ?? Number.NaN, before.countedViews, { kind: 'info' });
   add('  its answer', 'MiB', (after.countBytes ?? Number.NaN) / MiB, before.countBytes === undefined ? undefined : before.countBytes / MiB, { kind: 'info' });
   ctx.add({
     stage: 'cardinality',
