@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { BenchContext } from '../lib/context.js';
-import type { Filter, StatsRequest, View } from '../lib/dashboard-requests.js';
-import { viewRequests } from '../lib/dashboard-requests.js';
+import type { Filter, StatsRequest } from '../lib/dashboard-requests.js';
 import { runLoad } from '../lib/load.js';
 import type { Child } from '../lib/processes.js';
 import { num } from '../lib/report.js';
@@ -30,12 +29,10 @@ export async function measureStatsLatency(
   ctx: BenchContext,
   server: Child,
   databaseUrl: string,
-  views: readonly View[],
-  filters: readonly Filter[],
+  requests: readonly StatsRequest[],
   seconds: number,
 ): Promise<{ rows: LatencyRow[]; captured: CapturedRequest[] }> {
   const connections = ctx.options.dashboardConnections;
-  const requests = views.flatMap((v) => filters.flatMap((f) => viewRequests(v, f)));
   const captured = await captureStatsSql(databaseUrl, requests.map((r) => r.path));
   const rows: LatencyRow[] = [];
   for (const [i, request] of requests.entries()) {

@@ -105,7 +105,10 @@ export async function ensureLargeDataset(shape: LargeShape, today = utcDay(Date.
   const base = { url, shape, firstDay, lastDay: today };
   if (stored?.key === key && stored.lastDay <= today && today - stored.lastDay < shape.days * DAY_MS) {
     await withMigrations(url);
-    if (stored.lastDay === today) return { ...base, rows: stored.rows, loadMs: stored.loadMs, loadSteps: stored.steps, state: 'reused' };
+    if (stored.lastDay === today) {
+      await vacuumAll(url);
+      return { ...base, rows: stored.rows, loadMs: stored.loadMs, loadSteps: stored.steps, state: 'reused' };
+    }
     const t0 = now();
     log(`large: moving the ${shape.label} data set forward from ${isoDate(stored.lastDay)} to ${isoDate(today)}`);
     await moveForward(url, shape, stored, firstDay, today);
@@ -118,6 +121,16 @@ export async function ensureLargeDataset(shape: LargeShape, today = utcDay(Date.
   const loadMs = steps.total ?? 0;
   await writeMarker(url, { key, firstDay, lastDay: today, rows, loadMs, steps });
   return { ...base, rows, loadMs, loadSteps: steps, state: 'built' };
+}
+
+/**
+ * VACUUM ANALYZE of every table the stage reads or writes, in both schemas. The PostgreSQL on these
+ * machines runs with autovacuum off: without this, the dead rows each consolidation run leaves
+ * would pile up (and the release schema, written less, would be favoured).
+ */
+export async function vacuumAll(url: string): Promise<void> {
+  const release = ['region_daily', 'region_weekly', 'region_monthly', 'bot_daily'].map((t) => `${RELEASE_SCHEMA}.${t}`);
+  await withClient(url, async (c) => void (await c.query(`VACUUM ANALYZE bot_daily, ${[...ROLLUP_TABLES, ...release].join(', ')}`)));
 }
 
 async function withMigrations(url: string): Promise<void> {
@@ -198,7 +211,7 @@ async function moveForward(url: string, shape: LargeShape, stored: Marker, first
     await deriveMonths(db, stored.lastDay + DAY_MS, today + DAY_MS);
     await botsFromSite(url, stored.lastDay + DAY_MS, today + DAY_MS);
     await slideReleaseSchema(url, firstDay, stored.lastDay);
-    await withClient(url, async (c) => void (await c.query(`VACUUM ANALYZE bot_daily, ${ROLLUP_TABLES.join(', ')}`)));
+    await vacuumAll(url);
   } finally {
     await db.close();
   }

@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 export const STAGES = ['ingest', 'processing', 'consolidation', 'dashboard', 'embedded', 'large', 'scaling', 'cardinality', 'identity'] as const;
 export type Stage = (typeof STAGES)[number];
 
+export const LARGE_PARTS = ['latency', 'plans', 'render', 'memory', 'consolidation'] as const;
+export type LargePart = (typeof LARGE_PARTS)[number];
+
 export interface BenchOptions {
   quick: boolean;
   stages: Set<Stage>;
@@ -24,6 +27,8 @@ export interface BenchOptions {
   statsSeconds: number;
   /** the large stage pages through at most this many pages (of 100,000 rows, then of 10,000) */
   largePages: number;
+  /** the parts of the large stage to run (default all) */
+  largeParts: Set<LargePart>;
   /** the scaling stage measures 1×, 10× and 100× this many events */
   scaleBase: number;
   /** events in the cardinality stage's day (150 regions × 5,000 pages, Zipf) */
@@ -55,6 +60,7 @@ const USAGE = `Usage: npm run bench -- [options]
                            (default 5, quick 1)
   --large-pages <n>        pages the large stage reads through region-daily, at limit 100,000
                            and at limit 10,000 (default 30; 222 at 100,000 is the whole year)
+  --large-parts <parts>    comma-separated subset of the large stage: ${LARGE_PARTS.join(', ')}
   --scale-base <n>         the scaling stage runs 1×, 10× and 100× this many events (default 100000)
   --cardinality-events <n> events in the cardinality stage's day of 150 regions × 5,000 pages
                            (default 10000000, quick 1000000)
@@ -92,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'cardinality-events': { type: 'string' },
       'stats-duration': { type: 'string' },
       'large-pages': { type: 'string' },
+      'large-parts': { type: 'string' },
       profile: { type: 'string' },
       json: { type: 'string' },
       src: { type: 'string' },
@@ -128,6 +135,13 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     consolidationEvents: positiveInt('consolidation-events', values['consolidation-events'], quick ? 1_000_000 : 10_000_000),
     statsSeconds: positiveInt('stats-duration', values['stats-duration'], quick ? 1 : 5),
     largePages: positiveInt('large-pages', values['large-pages'], quick ? 3 : 30),
+    largeParts: new Set(
+      (values['large-parts'] ?? LARGE_PARTS.join(',')).split(',').map((s) => {
+        const part = s.trim() as LargePart;
+        if (!LARGE_PARTS.includes(part)) throw new Error(`--large-parts: unknown part "${s}" (${LARGE_PARTS.join(', ')})`);
+        return part;
+      }),
+    ),
     scaleBase: positiveInt('scale-base', values['scale-base'], 100_000, 100),
     cardinalityEvents: positiveInt('cardinality-events', values['cardinality-events'], quick ? 1_000_000 : 10_000_000, 1_440),
     profile,

@@ -10,9 +10,10 @@ import { measureRender } from '../lib/dashboard-browser.js';
 import { dashboardViews, viewRequests, type Filter, type View } from '../lib/dashboard-requests.js';
 import { DAY_MS, isoDate } from '../lib/dataset.js';
 import { ensureLargeDataset, type LargeDataset } from '../lib/large-dataset.js';
+import { captureStatsSql, type CapturedRequest } from '../lib/stats-capture.js';
 import { FULL_SHAPE, QUICK_SHAPE } from '../lib/large-shape.js';
 import { withClient } from '../lib/pg-bulk.js';
-import { ROOT } from '../lib/processes.js';
+import { ROOT, type Child } from '../lib/processes.js';
 import { num } from '../lib/report.js';
 import { ADMIN_PASSWORD } from '../lib/services.js';
 import { formatMs, log } from '../lib/stats.js';
@@ -82,54 +83,64 @@ export async function benchLarge(ctx: BenchContext): Promise<void> {
   ];
   const seconds = options.statsSeconds;
 
-  const server = await startAdminServer(ctx, ds.url);
-  try {
-    log('large: stats requests, API against SQL');
-    // --quick: the 12-month view as it opens (daily chart) only.
-    const measured = options.quick ? [{ ...twelve, intervals: twelve.intervals.slice(0, 1) }] : views;
-    const { rows, captured } = await measureStatsLatency(ctx, server, ds.url, measured, filters, seconds);
-    for (const line of latencyMatrix(rows, filters).split('\n')) ctx.detail(line);
-    if (!options.quick) await explainPlans(ctx, ds, measured.flatMap((v) => filters.flatMap((f) => viewRequests(v, f))), captured);
-
-    if (existsSync(join(ROOT, 'dist', 'dashboard', 'index.html'))) {
-      for (const view of options.quick ? [twelve] : views) {
-        const path = view.id === '30d' ? '/' : `/?range=${view.id}`;
-        const points = Math.round((Date.parse(view.to) - Date.parse(view.from)) / DAY_MS) + 1;
-        log(`large: first render of ${path} in Chromium`);
-        const render = await measureRender(server.url, ADMIN_PASSWORD, path, points, options.quick ? 2 : 5);
-        const summary = JSON.parse(await getText(`${server.url}/aggregated-data/summary?startTime=${view.from}&endTime=${view.to}`)) as { views: number };
-        if (render.runs.some((r) => r.total !== summary.views)) throw new Error(`the dashboard showed ${render.runs.map((r) => r.total).join(', ')} views, the API says ${summary.views}`);
-        for (const [i, r] of render.runs.entries()) {
-          ctx.detail(`large render ${path} #${i + 1}: ${formatMs(r.ms)}, ${num(r.apiBytes)} B of API answers in ${r.apiRequests.length} requests: ${r.apiRequests.join(' ')}`);
-        }
-        ctx.add({
-          stage: 'large',
-          figure: `dashboard ${view.label} (${path}): first render in headless Chromium, median of ${render.runs.length} (max ${formatMs(render.maxMs)})`,
-          unit: 'ms',
-          ours: render.medianMs,
-          baseline: undefined,
-          baselineLabel: '',
-          goal: { kind: 'at-most', value: RENDER_GOAL_MS },
-        });
-        ctx.add({
-          stage: 'large',
-          figure: `dashboard ${view.label} (${path}): bytes of API responses`,
-          unit: 'B',
-          ours: render.medianBytes,
-          baseline: undefined,
-          baselineLabel: '',
-          goal: { kind: 'at-most', value: BYTES_GOAL },
-        });
+  const parts = options.largeParts;
+  if (parts.has('latency') || parts.has('plans') || parts.has('render')) {
+    const server = await startAdminServer(ctx, ds.url);
+    try {
+      // --quick: the 12-month view as it opens (daily chart) only.
+      const measured = options.quick ? [{ ...twelve, intervals: twelve.intervals.slice(0, 1) }] : views;
+      const requests = measured.flatMap((v) => filters.flatMap((f) => viewRequests(v, f)));
+      let captured: CapturedRequest[] | undefined;
+      if (parts.has('latency')) {
+        log('large: stats requests, API against SQL');
+        const latency = await measureStatsLatency(ctx, server, ds.url, requests, seconds);
+        captured = latency.captured;
+        for (const line of latencyMatrix(latency.rows, filters).split('\n')) ctx.detail(line);
       }
-    } else {
-      ctx.detail('large render: skipped, the dashboard is not built (npm run build:dashboard)');
+      if (parts.has('plans') && !options.quick) await explainPlans(ctx, ds, requests, captured ?? (await captureStatsSql(ds.url, requests.map((r) => r.path))));
+      if (parts.has('render')) await measureRenders(ctx, server, options.quick ? [twelve] : views, options.quick ? 2 : 5);
+    } finally {
+      await server.stop();
+      ctx.reportProfile('large');
     }
-  } finally {
-    await server.stop();
-    ctx.reportProfile('large');
   }
+  if (parts.has('memory')) await measureReadMemory(ctx, ds, filters.flatMap((f) => viewRequests(twelve, f)), options.largePages, options.quick ? 3 : 10);
+  if (parts.has('consolidation')) await measureConsolidation(ctx, ds, Math.max(2, options.rounds), options.quick ? 0 : 2);
+}
 
-  const stats12 = filters.flatMap((f) => viewRequests(twelve, f));
-  await measureReadMemory(ctx, ds, stats12, options.largePages, options.quick ? 3 : 10);
-  await measureConsolidation(ctx, ds, Math.max(2, options.rounds), options.quick ? 0 : 2);
+/** First render of each view in headless Chromium, and the bytes of the API answers it needed. */
+async function measureRenders(ctx: BenchContext, server: Child, views: readonly View[], loads: number): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'dashboard', 'index.html'))) {
+    ctx.detail('large render: skipped, the dashboard is not built (npm run build:dashboard)');
+    return;
+  }
+  for (const view of views) {
+    const path = view.id === '30d' ? '/' : `/?range=${view.id}`;
+    const points = Math.round((Date.parse(view.to) - Date.parse(view.from)) / DAY_MS) + 1;
+    log(`large: first render of ${path} in Chromium`);
+    const render = await measureRender(server.url, ADMIN_PASSWORD, path, points, loads);
+    const summary = JSON.parse(await getText(`${server.url}/aggregated-data/summary?startTime=${view.from}&endTime=${view.to}`)) as { views: number };
+    if (render.runs.some((r) => r.total !== summary.views)) throw new Error(`the dashboard showed ${render.runs.map((r) => r.total).join(', ')} views, the API says ${summary.views}`);
+    for (const [i, r] of render.runs.entries()) {
+      ctx.detail(`large render ${path} #${i + 1}: ${formatMs(r.ms)}, ${num(r.apiBytes)} B of API answers in ${r.apiRequests.length} requests: ${r.apiRequests.join(' ')}`);
+    }
+    ctx.add({
+      stage: 'large',
+      figure: `dashboard ${view.label} (${path}): first render in headless Chromium, median of ${render.runs.length} (max ${formatMs(render.maxMs)})`,
+      unit: 'ms',
+      ours: render.medianMs,
+      baseline: undefined,
+      baselineLabel: '',
+      goal: { kind: 'at-most', value: RENDER_GOAL_MS },
+    });
+    ctx.add({
+      stage: 'large',
+      figure: `dashboard ${view.label} (${path}): bytes of API responses`,
+      unit: 'B',
+      ours: render.medianBytes,
+      baseline: undefined,
+      baselineLabel: '',
+      goal: { kind: 'at-most', value: BYTES_GOAL },
+    });
+  }
 }
