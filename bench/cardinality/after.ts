@@ -3,8 +3,9 @@ import { InfluxEventStore } from '../../src/adapters/influx/event-store.js';
 import type { DailyCount } from '../../src/ports/event-store.js';
 import type { InfluxDB } from '../../test/tooling/influxdb.js';
 import type { BenchContext } from '../lib/context.js';
+import { postgresCpuSeconds } from '../lib/postgres-cpu.js';
 import { DAY_MS, produceEvents } from '../lib/dataset.js';
-import { MiB, seriesCardinality, settledRss, startCountingProxy } from '../lib/influx-probe.js';
+import { MiB, RssWatch, seriesCardinality, settledRss, startCountingProxy } from '../lib/influx-probe.js';
 import { num } from '../lib/report.js';
 import { findPid, formatMs, log, now } from '../lib/stats.js';
 import { ZIPF_SHAPE, type ZipfDay } from '../lib/zipf-events.js';
@@ -29,9 +30,12 @@ export interface ProcessingTotals {
   /** consuming time summed over the rounds (group join to last commit, see consumeOnce) */
   consumingMs: number;
   rounds: number;
-  /** CPU per event, averaged over the rounds */
-  processingCpuUs: number | undefined;
-  influxCpuUs: number | undefined;
+  /** CPU per event over the rounds: processing, influxd, and every postgres process (start included) */
+  processingCpuUs: number;
+  influxCpuUs: number;
+  postgresCpuUs: number;
+  /** when the last round was committed (epoch ms): its request ids expire RETRY_WINDOW_MS later */
+  endedAt: number;
 }
 
 export function setupFor(kafka: Kafka, brokers: string, topic: string, influx: InfluxDB, databaseUrl: string): AfterSetup {
@@ -46,9 +50,16 @@ export function setupFor(kafka: Kafka, brokers: string, topic: string, influx: I
  * processing` into InfluxDB with its deltas recorded in PostgreSQL, in rounds (see ROUND). Only the
  * consuming is timed; every round is a new process in the same consumer group.
  */
-export async function processEvents(ctx: BenchContext, s: AfterSetup, events: ZipfDay, already: number): Promise<ProcessingTotals> {
-  const totals: ProcessingTotals = { events: events.count, consumingMs: 0, rounds: 0, processingCpuUs: 0, influxCpuUs: 0 };
+export async function processEvents(
+  ctx: BenchContext,
+  s: AfterSetup,
+  events: ZipfDay,
+  already: number,
+  afterRound?: (round: number) => Promise<void>,
+): Promise<ProcessingTotals> {
+  const totals: ProcessingTotals = { events: events.count, consumingMs: 0, rounds: 0, processingCpuUs: 0, influxCpuUs: 0, postgresCpuUs: 0, endedAt: 0 };
   let produceMs = 0;
+  const cpu = { processing: 0, influx: 0, postgres: 0 };
   for (let from = 0; from < events.count; from += ROUND) {
     const count = Math.min(ROUND, events.count - from);
     totals.rounds++;
@@ -56,18 +67,25 @@ export async function processEvents(ctx: BenchContext, s: AfterSetup, events: Zi
     const p0 = now();
     await produceEvents(s.kafka, s.topic, count, (j) => events.event(from + j, true));
     produceMs += now() - p0;
-    const run = await consumeOnce(ctx, s, s.groupId, s.db, already + from + count);
+    const pg0 = postgresCpuSeconds();
+    const expected = already + from + count;
+    const run = await consumeOnce(ctx, s, s.groupId, s.db, expected);
+    cpu.postgres += postgresCpuSeconds() - pg0;
+    totals.endedAt = Date.now();
     totals.consumingMs += run.ms;
-    const weight = count / events.count;
-    totals.processingCpuUs = run.cpuUsPerEvent === undefined || totals.processingCpuUs === undefined ? undefined : totals.processingCpuUs + run.cpuUsPerEvent * weight;
-    totals.influxCpuUs = run.influxCpuUsPerEvent === undefined || totals.influxCpuUs === undefined ? undefined : totals.influxCpuUs + run.influxCpuUsPerEvent * weight;
+    // consumeOnce divides by the group's whole count (`expected`): back to CPU seconds of this round
+    cpu.processing += ((run.cpuUsPerEvent ?? Number.NaN) * expected) / 1e6;
+    cpu.influx += ((run.influxCpuUsPerEvent ?? Number.NaN) * expected) / 1e6;
+    await afterRound?.(totals.rounds);
   }
+  totals.processingCpuUs = (cpu.processing / events.count) * 1e6;
+  totals.influxCpuUs = (cpu.influx / events.count) * 1e6;
+  totals.postgresCpuUs = (cpu.postgres / events.count) * 1e6;
   ctx.detail(
     `cardinality after: ${num(events.count)} events processed in ${totals.rounds} round(s): ${formatMs(totals.consumingMs)} consuming ` +
-      `(${num(events.count / (totals.consumingMs / 1000))} events/s)` +
-      (totals.processingCpuUs === undefined ? '' : `, processing CPU ${totals.processingCpuUs.toFixed(1)} µs/event`) +
-      (totals.influxCpuUs === undefined ? '' : `, influxd CPU ${totals.influxCpuUs.toFixed(1)} µs/event`) +
-      `; producing them took ${formatMs(produceMs)} (untimed)`,
+      `(${num(events.count / (totals.consumingMs / 1000))} events/s); CPU per event: processing ${totals.processingCpuUs.toFixed(1)} µs, ` +
+      `influxd ${totals.influxCpuUs.toFixed(1)} µs, postgres ${totals.postgresCpuUs.toFixed(1)} µs (all postgres processes, start and join included); ` +
+      `producing them took ${formatMs(produceMs)} (untimed)`,
   );
   return totals;
 }
@@ -78,6 +96,7 @@ export async function processEvents(ctx: BenchContext, s: AfterSetup, events: Zi
  */
 export async function measureAfterStore(ctx: BenchContext, s: AfterSetup, day: ZipfDay, processing: ProcessingTotals): Promise<VariantResult> {
   const rss = (await settledRss(s.influxPid)) / MiB;
+  const watch = new RssWatch(s.influxPid, Number.POSITIVE_INFINITY, () => {});
   const cardinality = await seriesCardinality(s.influx.url, s.db);
   ctx.detail(
     `cardinality after: ${num(cardinality.estimate)} series (SHOW SERIES CARDINALITY; exact ${cardinality.exact === undefined ? '—' : num(cardinality.exact)}), ` +
@@ -106,9 +125,14 @@ export async function measureAfterStore(ctx: BenchContext, s: AfterSetup, day: Z
       counts = await store.dailyCounts(day.start, day.start + DAY_MS, 'UTC');
     } catch (err) {
       // reported, not fatal: the rest of the stage still measures
-      result.countFailure = `failed after ${formatMs(now() - t0)}: ${err instanceof Error ? err.message : String(err)}`;
+      result.countFailure = `failed after ${formatMs(now() - t0)}: ${err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err)}`;
       ctx.detail(`cardinality after: InfluxEventStore.dailyCounts of the day ${result.countFailure}`);
-      return result;
+      const replay = await hourlyReads(s.influx.url, s.db, day.start);
+      ctx.detail(
+        `cardinality after: its InfluxQL replayed without the client's 10 s limit (24 hourly reads, 4 at a time, as dailyCounts sends them): ${formatMs(replay.ms)}, ` +
+          `slowest read ${formatMs(replay.slowestMs)}, answers ${num(replay.bytes / MiB)} MiB, ${num(replay.points)} points`,
+      );
+      return Object.assign(result, { countReplayMs: replay.ms, countBytes: replay.bytes, slowestReadMs: replay.slowestMs, countedViews: replay.points });
     }
     const ms = now() - t0;
     const views = counts.reduce((n, c) => n + c.views, 0);
@@ -117,9 +141,43 @@ export async function measureAfterStore(ctx: BenchContext, s: AfterSetup, day: Z
         `${num(counts.length)} (region, page) rows, ${num(views)} views (processed ${num(day.count)}; ${num(day.pairs)} pairs generated)`,
     );
     if (views !== day.count) throw new Error(`dailyCounts counted ${views} of ${day.count} events`);
-    return { ...result, countMs: ms, countBytes: proxy.queryBytes - bytesBefore, countRows: counts.length, countedViews: views };
+    return Object.assign(result, { countMs: ms, countBytes: proxy.queryBytes - bytesBefore, countRows: counts.length, countedViews: views });
   } finally {
+    result.peakRssMiB = watch.peak / MiB;
+    watch.stop();
     await store.close();
     await proxy.close();
   }
+}
+
+/**
+ * What dailyCounts sends for a UTC day (event-store.ts): per hour, every point's `t` and `page`,
+ * grouped by region; 4 hours at a time; here without a time limit. Times, bytes and points read.
+ */
+async function hourlyReads(influxUrl: string, db: string, dayStart: number): Promise<{ ms: number; slowestMs: number; bytes: number; points: number }> {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const hours = Array.from({ length: 24 }, (_, h) => dayStart + h * 3_600_000);
+  let next = 0;
+  const totals = { ms: 0, slowestMs: 0, bytes: 0, points: 0 };
+  const t0 = now();
+  const worker = async (): Promise<void> => {
+    while (next < hours.length) {
+      const a = hours[next++]!;
+      const q = `SELECT "t", "page" FROM "page_views" WHERE time >= '${iso(a)}' AND time < '${iso(a + 3_600_000)}' GROUP BY "region"`;
+      const r0 = now();
+      const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q, epoch: 'ms', chunked: 'true', chunk_size: '10000' })}`);
+      const text = await res.text();
+      totals.slowestMs = Math.max(totals.slowestMs, now() - r0);
+      if (res.status !== 200) throw new Error(`InfluxDB query failed: ${res.status} ${text.slice(0, 200)}`);
+      totals.bytes += Buffer.byteLength(text);
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        const chunk = JSON.parse(line) as { results?: Array<{ series?: Array<{ values?: unknown[] }> }> };
+        for (const r of chunk.results ?? []) for (const ser of r.series ?? []) totals.points += ser.values?.length ?? 0;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  totals.ms = now() - t0;
+  return totals;
 }

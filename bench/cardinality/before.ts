@@ -22,6 +22,9 @@ export interface VariantResult {
   countMs: number | undefined;
   countBytes: number | undefined;
   countRows: number | undefined;
+  /** after: when dailyCounts failed, its reads replayed without the client's time limit */
+  countReplayMs?: number;
+  slowestReadMs?: number;
   /** page views the full-day count found */
   countedViews?: number;
   /** why the count has no time (timed out, influxd stopped at the memory limit) */

@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { openPostgres } from '../../src/adapters/postgres/pg.js';
 import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
 import type { LoggedEvent } from '../../src/domain/event.js';
@@ -6,6 +5,7 @@ import type { ProcessedEvent } from '../../src/ports/rollup-store.js';
 import { dropCopies, requestIdsOf, RETRY_WINDOW_MS } from '../../src/services/processing/dedup.js';
 import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
+import { postgresCpuSeconds } from '../lib/postgres-cpu.js';
 import { produceEvents, utcDay } from '../lib/dataset.js';
 import { num } from '../lib/report.js';
 import { cpuSeconds, findPid, formatMs, log, median, now } from '../lib/stats.js';
@@ -18,29 +18,6 @@ export interface ProcessingVariant {
   influxCpuUs: number;
   /** every postgres process on the machine, over the run (start and group join included) */
   postgresCpuUs: number;
-}
-
-/**
- * CPU seconds PostgreSQL has used: every live `postgres` process, plus what the postmaster's
- * exited children (backends that closed) used, which the kernel adds to its cutime and cstime.
- * Monotonic, but the machine is shared: other databases' work counts too.
- */
-function postgresCpuSeconds(): number {
-  const procs = new Map<number, { ppid: number; own: number; children: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(entry), { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = 0;
-  for (const p of procs.values()) total += p.own + (procs.has(p.ppid) ? 0 : p.children);
-  return total;
 }
 
 /**

@@ -1,14 +1,14 @@
 import { toLine } from '../../src/adapters/influx/line-protocol.js';
 import { startInfluxDB } from '../../test/tooling/influxdb.js';
-import { measureAfterStore, processEvents, setupFor } from '../cardinality/after.js';
+import { measureAfterStore, processEvents, ROUND, setupFor, type ProcessingTotals } from '../cardinality/after.js';
 import { measureBefore, type VariantResult } from '../cardinality/before.js';
-import { measureConsolidation } from '../cardinality/consolidation.js';
+import { foldAfterEachRound, measureConsolidation, openRollups, type ConsolidationFigures } from '../cardinality/consolidation.js';
 import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
 import { createInfluxDb, utcDay, writeLines } from '../lib/dataset.js';
 import { MiB } from '../lib/influx-probe.js';
 import { num, type Goal } from '../lib/report.js';
-import { formatMs, log, now } from '../lib/stats.js';
+import { formatMs, log, median, now } from '../lib/stats.js';
 import { ZIPF_SHAPE, ZipfDay } from '../lib/zipf-events.js';
 
 const BEFORE = 'schema 1, previous release';
@@ -39,32 +39,41 @@ export async function benchCardinality(ctx: BenchContext): Promise<void> {
   try {
     const s = setupFor(kafka, cluster.brokers.join(','), topic, influx, databaseUrl);
     log(`cardinality after: ${num(day.count)} events through Kafka and page-stats processing`);
-    const processing = await processEvents(ctx, s, day, 0);
-    const after = await measureAfterStore(ctx, s, day, processing);
-    const consolidation = await measureConsolidation(ctx, s, day);
-
-    // Like for like with the before side's write: the same events as schema-2 lines, plain /write.
-    const rawDb = 'bench_schema2_raw';
-    await createInfluxDb(influx.url, rawDb);
-    function* bodies(): Generator<string> {
-      for (let i = 0; i < day.count; i += 5_000) {
-        const lines: string[] = [];
-        for (let j = i; j < Math.min(day.count, i + 5_000); j++) {
-          const e = day.logged(j);
-          lines.push(toLine(e, e.pageName));
-        }
-        yield lines.join('\n');
-      }
+    const rollups = await openRollups(s);
+    try {
+      const roundFolds = { ms: [] as number[], pending: [] as number[] };
+      const processing = await processEvents(ctx, s, day, 0, foldAfterEachRound(rollups.store, roundFolds));
+      const after = await measureAfterStore(ctx, s, day, processing);
+      const consolidation = await measureConsolidation(ctx, s, day, rollups.store, processing.endedAt, roundFolds);
+      const rawRate = await rawSchema2Write(ctx, influx.url, day);
+      report(ctx, day, before, after, rawRate, processing, consolidation);
+    } finally {
+      await rollups.close();
     }
-    const w0 = now();
-    await writeLines(influx.url, rawDb, bodies(), 4);
-    const rawRate = day.count / ((now() - w0) / 1000);
-    ctx.detail(`cardinality after: the same ${num(day.count)} events as schema-2 lines, raw /write (5,000 lines, 4 at a time): ${num(rawRate)} points/s`);
-
-    report(ctx, day, before, after, rawRate, processing.events / (processing.consumingMs / 1000), consolidation);
   } finally {
     await influx.stop();
   }
+}
+
+/** Like for like with the before side's write: the same events as schema-2 lines, plain /write. */
+async function rawSchema2Write(ctx: BenchContext, influxUrl: string, day: ZipfDay): Promise<number> {
+  const rawDb = 'bench_schema2_raw';
+  await createInfluxDb(influxUrl, rawDb);
+  function* bodies(): Generator<string> {
+    for (let i = 0; i < day.count; i += 5_000) {
+      const lines: string[] = [];
+      for (let j = i; j < Math.min(day.count, i + 5_000); j++) {
+        const e = day.logged(j);
+        lines.push(toLine(e, e.pageName));
+      }
+      yield lines.join('\n');
+    }
+  }
+  const w0 = now();
+  await writeLines(influxUrl, rawDb, bodies(), 4);
+  const rawRate = day.count / ((now() - w0) / 1000);
+  ctx.detail(`cardinality after: the same ${num(day.count)} events as schema-2 lines, raw /write (5,000 lines, 4 at a time): ${num(rawRate)} points/s`);
+  return rawRate;
 }
 
 function report(
@@ -73,66 +82,57 @@ function report(
   before: VariantResult,
   after: VariantResult,
   rawRate: number,
-  processingRate: number,
-  c: Awaited<ReturnType<typeof measureConsolidation>>,
+  processing: ProcessingTotals,
+  c: ConsolidationFigures,
 ): void {
   const shape = `${num(day.count)} events, 150 × 5,000 Zipf`;
   const partial = before.events < day.count ? ` (before: ${num(before.events)} events, stopped at the memory limit)` : '';
   const add = (figure: string, unit: string, ours: number, baseline: number | undefined, goal: Goal) =>
     ctx.add({ stage: 'cardinality', figure, unit, ours, baseline, baselineLabel: BEFORE, goal });
+  const alone = (figure: string, unit: string, ours: number, goal: Goal) =>
+    ctx.add({ stage: 'cardinality', figure, unit, ours, baseline: undefined, baselineLabel: '', goal });
   add(`series, ${shape}${partial}`, 'series', after.series, before.series || undefined, { kind: 'info' });
   add('points influxd refused (past max-series-per-database, 1,000,000 by default)', 'points', after.dropped, before.dropped, { kind: 'info' });
   add('write, raw POST /write of the day (5,000 lines, 4 at a time)', 'points/s', rawRate, before.writeRate, { kind: 'info' });
   add('influxd RSS after the day was written', 'MiB', after.rssMiB, Number.isNaN(before.rssMiB) ? undefined : before.rssMiB, { kind: 'at-most', value: 1024 });
+  add('influxd peak RSS (before: writing and counting; after: counting)', 'MiB', after.peakRssMiB, before.peakRssMiB, { kind: 'info' });
+  const afterCount =
+    after.countMs !== undefined ? 'InfluxEventStore.dailyCounts' : `dailyCounts ${after.countFailure ?? 'failed'}; its reads without the 10 s limit`;
   add(
-    `full-day count (after: InfluxEventStore.dailyCounts)${after.countFailure === undefined ? '' : `; after: ${after.countFailure}`}${before.countMs === undefined ? `; before: ${before.countFailure ?? 'no answer'}` : ''}`,
+    `full-day count (after: ${afterCount})${before.countMs === undefined ? `; before: ${before.countFailure ?? 'no answer'}` : ''}`,
     'ms',
-    after.countMs ?? Number.NaN,
+    after.countMs ?? after.countReplayMs ?? Number.NaN,
     before.countMs,
     { kind: 'info' },
   );
+  if (after.slowestReadMs !== undefined) alone('  after: its slowest hourly read (the client allows 10 s)', 'ms', after.slowestReadMs, { kind: 'at-most', value: 10_000 });
   add(`  page views it counts, of ${num(day.count)} sent`, 'views', after.countedViews ?? Number.NaN, before.countedViews, { kind: 'info' });
   add('  its answer', 'MiB', (after.countBytes ?? Number.NaN) / MiB, before.countBytes === undefined ? undefined : before.countBytes / MiB, { kind: 'info' });
-  ctx.add({
-    stage: 'cardinality',
-    figure: `page-stats processing at the shape (Kafka → InfluxDB + PostgreSQL deltas, request ids)`,
-    unit: 'events/s',
-    ours: processingRate,
-    baseline: undefined,
-    baselineLabel: '',
-    goal: { kind: 'at-least', value: 100_000 },
+  alone('page-stats processing at the shape (Kafka → InfluxDB + PostgreSQL deltas, request ids)', 'events/s', processing.events / (processing.consumingMs / 1000), {
+    kind: 'at-least',
+    value: 100_000,
   });
-  ctx.add({
-    stage: 'cardinality',
-    figure: `${c.foldHow} after one more minute (${num(c.minuteEvents)} events, ${num(c.foldPending)} deltas): the run; process ${formatMs(c.foldProcessMs)}`,
-    unit: 'ms',
-    ours: c.foldMs,
-    baseline: undefined,
-    baselineLabel: '',
-    goal: { kind: 'at-most', value: 5_000 },
-  });
-  ctx.add({
-    stage: 'cardinality',
-    figure: `page-stats consolidate --recompute (the day, from InfluxDB): ${c.recomputeFailure ?? `the run; process ${formatMs(c.recomputeProcessMs)}`}`,
-    unit: 'ms',
-    ours: c.recomputeMs,
-    baseline: undefined,
-    baselineLabel: '',
-    goal: { kind: 'info' },
-  });
-  ctx.add({
-    stage: 'cardinality',
-    figure: `a whole day of deltas folded at once (${num(c.dayFoldPending)} pending rows)`,
-    unit: 'ms',
-    ours: c.dayFoldMs,
-    baseline: undefined,
-    baselineLabel: '',
-    goal: { kind: 'info' },
-  });
+  alone('  CPU per event: processing + influxd + postgres', 'µs', processing.processingCpuUs + processing.influxCpuUs + processing.postgresCpuUs, { kind: 'info' });
+  alone(
+    `${c.foldHow} after one more minute (${num(c.minuteEvents)} events, ${num(c.foldPending)} deltas): the run` +
+      (Number.isNaN(c.foldProcessMs) ? '' : `; process ${formatMs(c.foldProcessMs)}`),
+    'ms',
+    c.foldMs,
+    { kind: 'at-most', value: 5_000 },
+  );
+  alone(`a fold after each processing round (${num(median(c.roundFolds.pending))} deltas, ${num(ROUND)} events): median`, 'ms', median(c.roundFolds.ms), { kind: 'info' });
+  alone(
+    `page-stats consolidate --recompute (the day, from InfluxDB): ${c.recomputeFailure ?? `the run; process ${formatMs(c.recomputeProcessMs)}`}`,
+    'ms',
+    c.recomputeMs,
+    { kind: 'info' },
+  );
   ctx.detail(
-    `cardinality summary | before: ${num(before.events)} events (${num(before.dropped)} refused), ${num(before.series)} series, ${num(before.writeRate)} points/s, RSS ${num(before.rssMiB)} MiB (peak ${num(before.peakRssMiB)}), ` +
-      `count ${before.countMs === undefined ? (before.countFailure ?? '—') : formatMs(before.countMs)}, answer ${before.countBytes === undefined ? '—' : `${num(before.countBytes / MiB)} MiB`}, ${num(before.countRows ?? Number.NaN)} rows ` +
+    `cardinality summary | before: ${num(before.events)} events (${num(before.dropped)} refused), ${num(before.series)} series, ${num(before.writeRate)} points/s, ` +
+      `RSS ${num(before.rssMiB)} MiB (peak ${num(before.peakRssMiB)}), count ${before.countMs === undefined ? (before.countFailure ?? '—') : formatMs(before.countMs)}, ` +
+      `answer ${before.countBytes === undefined ? '—' : `${num(before.countBytes / MiB)} MiB`}, ${num(before.countRows ?? Number.NaN)} rows, ${num(before.countedViews ?? Number.NaN)} views ` +
       `| after: ${num(after.series)} series, processing ${num(after.writeRate)} events/s, raw /write ${num(rawRate)} points/s, RSS ${num(after.rssMiB)} MiB, ` +
-      `count ${formatMs(after.countMs ?? Number.NaN)}, answers ${num((after.countBytes ?? Number.NaN) / MiB)} MiB, ${num(after.countRows ?? Number.NaN)} rows`,
+      `count ${after.countMs === undefined ? `failed, reads alone ${formatMs(after.countReplayMs ?? Number.NaN)}` : formatMs(after.countMs)}, ` +
+      `answers ${num((after.countBytes ?? Number.NaN) / MiB)} MiB, ${num(after.countRows ?? Number.NaN)} rows`,
   );
 }
