@@ -3,7 +3,7 @@ import { InfluxEventStore } from '../../src/adapters/influx/event-store.js';
 import type { DailyCount } from '../../src/ports/event-store.js';
 import type { InfluxDB } from '../../test/tooling/influxdb.js';
 import type { BenchContext } from '../lib/context.js';
-import { postgresCpuSeconds } from '../lib/postgres-cpu.js';
+import { DatabaseCpu } from '../lib/postgres-cpu.js';
 import { DAY_MS, produceEvents } from '../lib/dataset.js';
 import { MiB, RssWatch, seriesCardinality, settledRss, startCountingProxy } from '../lib/influx-probe.js';
 import { num } from '../lib/report.js';
@@ -30,7 +30,7 @@ export interface ProcessingTotals {
   /** consuming time summed over the rounds (group join to last commit, see consumeOnce) */
   consumingMs: number;
   rounds: number;
-  /** CPU per event over the rounds: processing, influxd, and every postgres process (start included) */
+  /** CPU per event over the rounds: processing, influxd, and PostgreSQL's backends of its database (start included) */
   processingCpuUs: number;
   influxCpuUs: number;
   postgresCpuUs: number;
@@ -60,6 +60,7 @@ export async function processEvents(
   const totals: ProcessingTotals = { events: events.count, consumingMs: 0, rounds: 0, processingCpuUs: 0, influxCpuUs: 0, postgresCpuUs: 0, endedAt: 0 };
   let produceMs = 0;
   const cpu = { processing: 0, influx: 0, postgres: 0 };
+  const postgres = new DatabaseCpu(s.databaseUrl);
   for (let from = 0; from < events.count; from += ROUND) {
     const count = Math.min(ROUND, events.count - from);
     totals.rounds++;
@@ -67,10 +68,10 @@ export async function processEvents(
     const p0 = now();
     await produceEvents(s.kafka, s.topic, count, (j) => events.event(from + j, true));
     produceMs += now() - p0;
-    const pg0 = postgresCpuSeconds();
+    const pg0 = postgres.seconds();
     const expected = already + from + count;
     const run = await consumeOnce(ctx, s, s.groupId, s.db, expected);
-    cpu.postgres += postgresCpuSeconds() - pg0;
+    cpu.postgres += postgres.seconds() - pg0;
     totals.endedAt = Date.now();
     totals.consumingMs += run.ms;
     // consumeOnce divides by the group's whole count (`expected`): back to CPU seconds of this round
@@ -78,13 +79,14 @@ export async function processEvents(
     cpu.influx += ((run.influxCpuUsPerEvent ?? Number.NaN) * expected) / 1e6;
     await afterRound?.(totals.rounds);
   }
+  postgres.stop();
   totals.processingCpuUs = (cpu.processing / events.count) * 1e6;
   totals.influxCpuUs = (cpu.influx / events.count) * 1e6;
   totals.postgresCpuUs = (cpu.postgres / events.count) * 1e6;
   ctx.detail(
     `cardinality after: ${num(events.count)} events processed in ${totals.rounds} round(s): ${formatMs(totals.consumingMs)} consuming ` +
       `(${num(events.count / (totals.consumingMs / 1000))} events/s); CPU per event: processing ${totals.processingCpuUs.toFixed(1)} µs, ` +
-      `influxd ${totals.influxCpuUs.toFixed(1)} µs, postgres ${totals.postgresCpuUs.toFixed(1)} µs (all postgres processes, start and join included); ` +
+      `influxd ${totals.influxCpuUs.toFixed(1)} µs, PostgreSQL ${totals.postgresCpuUs.toFixed(1)} µs (its backends for this database, start and join included); ` +
       `producing them took ${formatMs(produceMs)} (untimed)`,
   );
   return totals;

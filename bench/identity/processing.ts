@@ -5,7 +5,7 @@ import type { ProcessedEvent } from '../../src/ports/rollup-store.js';
 import { dropCopies, requestIdsOf, RETRY_WINDOW_MS } from '../../src/services/processing/dedup.js';
 import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
-import { postgresCpuSeconds } from '../lib/postgres-cpu.js';
+import { DatabaseCpu } from '../lib/postgres-cpu.js';
 import { produceEvents, utcDay } from '../lib/dataset.js';
 import { num } from '../lib/report.js';
 import { cpuSeconds, findPid, formatMs, log, median, now } from '../lib/stats.js';
@@ -16,7 +16,7 @@ export interface ProcessingVariant {
   rate: number;
   processingCpuUs: number;
   influxCpuUs: number;
-  /** every postgres process on the machine, over the run (start and group join included) */
+  /** PostgreSQL's backends for the run's database (start and group join included) */
   postgresCpuUs: number;
 }
 
@@ -42,15 +42,16 @@ export async function processingIdentityCost(ctx: BenchContext): Promise<{ plain
     for (const variant of ['plain', 'ids'] as const) {
       const name = `bench_identity_${variant}_${round}`;
       const databaseUrl = await migratedDatabase(services, `identity_${variant}_${round}`);
-      const pg0 = postgresCpuSeconds();
+      const postgres = new DatabaseCpu(databaseUrl);
       const setup = { kafka, brokers: cluster.brokers.join(','), topic: topics[variant], influxUrl: influx.url, influxPid, databaseUrl };
       const r = await consumeOnce(ctx, setup, name, name, n);
-      const pgUs = ((postgresCpuSeconds() - pg0) / n) * 1e6;
+      const pgUs = (postgres.seconds() / n) * 1e6;
+      postgres.stop();
       const v: ProcessingVariant = { rate: n / (r.ms / 1000), processingCpuUs: r.cpuUsPerEvent ?? Number.NaN, influxCpuUs: r.influxCpuUsPerEvent ?? Number.NaN, postgresCpuUs: pgUs };
       runs[variant].push(v);
       ctx.detail(
         `identity round ${round}, processing ${variant === 'ids' ? 'with request ids' : 'without ids'}: ${num(v.rate)} events/s (${formatMs(r.ms)}), ` +
-          `CPU per event: processing ${v.processingCpuUs.toFixed(1)} µs, influxd ${v.influxCpuUs.toFixed(1)} µs, postgres ${v.postgresCpuUs.toFixed(1)} µs (all postgres processes, run and start)`,
+          `CPU per event: processing ${v.processingCpuUs.toFixed(1)} µs, influxd ${v.influxCpuUs.toFixed(1)} µs, PostgreSQL ${v.postgresCpuUs.toFixed(1)} µs (its backends for this database, start included)`,
       );
     }
   }

@@ -16,7 +16,7 @@ export async function benchIdentity(ctx: BenchContext): Promise<void> {
 
   const processing = await processingIdentityCost(ctx);
   add('processing CPU per event, with request ids', 'µs', processing.ids.processingCpuUs, processing.plain.processingCpuUs, 'without ids');
-  add('  PostgreSQL CPU per event (all postgres processes)', 'µs', processing.ids.postgresCpuUs, processing.plain.postgresCpuUs, 'without ids');
+  add('  PostgreSQL CPU per event (backends of its database)', 'µs', processing.ids.postgresCpuUs, processing.plain.postgresCpuUs, 'without ids');
   add('processing rate, with request ids', 'events/s', processing.ids.rate, processing.plain.rate, 'without ids');
 
   const step = await dedupStepCost(ctx, ctx.options.quick ? 30 : 100);
