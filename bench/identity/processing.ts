@@ -8,7 +8,7 @@ import type { BenchContext } from '../lib/context.js';
 import { DatabaseCpu } from '../lib/postgres-cpu.js';
 import { produceEvents, utcDay } from '../lib/dataset.js';
 import { num } from '../lib/report.js';
-import { cpuSeconds, findPid, formatMs, log, median, now } from '../lib/stats.js';
+import { findPid, formatMs, log, median, now } from '../lib/stats.js';
 import { ZIPF_SHAPE, ZipfDay } from '../lib/zipf-events.js';
 import { consumeOnce } from '../stages/processing.js';
 

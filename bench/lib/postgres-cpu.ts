@@ -39,7 +39,8 @@ export class DatabaseCpu {
         if (seen === undefined) {
           const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
           if (!`${cmdline} `.includes(this.title)) {
-            this.others.add(pid);
+            // A new backend shows the postmaster's command line until it has set its title.
+            if (cmdline.startsWith('postgres: ')) this.others.add(pid);
             continue;
           }
         }
