@@ -35,11 +35,14 @@ export async function explainPlans(ctx: BenchContext, ds: LargeDataset, requests
       }),
     },
   ];
+  // The statements that decide the figures: every all-pages aggregation (summary's distinct
+  // pages, breakdown by page), the filtered pair reads, and the filtered series.
   const wanted = (r: StatsRequest): boolean =>
-    r.view.id === '12m' &&
-    ((r.filter.id === 'all' && r.kind !== 'timeseries') ||
-      (r.filter.id === 'region' && (r.kind === 'breakdown-page' || (r.kind === 'timeseries' && r.interval === 'day'))) ||
-      (r.filter.id === 'page' && r.kind === 'breakdown-region'));
+    (r.view.id === '30d' && r.filter.id === 'all' && (r.kind === 'summary' || r.kind === 'breakdown-page')) ||
+    (r.view.id === '12m' &&
+      ((r.filter.id === 'all' && r.kind !== 'timeseries') ||
+        (r.filter.id === 'region' && (r.kind === 'breakdown-page' || (r.kind === 'timeseries' && r.interval === 'day'))) ||
+        (r.filter.id === 'page' && (r.kind === 'breakdown-region' || (r.kind === 'timeseries' && r.interval === 'day')))));
   requests.forEach((r, i) => {
     if (!wanted(r)) return;
     captured[i]!.statements.forEach((statement, n) =>
