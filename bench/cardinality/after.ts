@@ -127,7 +127,8 @@ export async function measureAfterStore(ctx: BenchContext, s: AfterSetup, day: Z
       counts = await store.dailyCounts(day.start, day.start + DAY_MS, 'UTC');
     } catch (err) {
       // reported, not fatal: the rest of the stage still measures
-      result.countFailure = `failed after ${formatMs(now() - t0)}: ${err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err)}`;
+      const reason = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+      result.countFailure = `failed after ${formatMs(now() - t0)}: ${reason.replace(/ at http:\/\/\S+/, '')}`;
       ctx.detail(`cardinality after: InfluxEventStore.dailyCounts of the day ${result.countFailure}`);
       const replay = await hourlyReads(s.influx.url, s.db, day.start);
       ctx.detail(

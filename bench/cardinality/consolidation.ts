@@ -91,13 +91,15 @@ export async function measureConsolidation(
     if ((await viewsOn(day.start)) !== day.count) throw new Error(`after the recompute region_daily holds ${await viewsOn(day.start)} of ${day.count} views`);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    recomputeFailure = `failed after ${formatMs(now() - r0)}: ${/page-stats consolidate: ([^\n{]*)/.exec(message)?.[1]?.trim() ?? message.split('\n')[0]}`;
+    const reason = /"message":"([^"]*)"/.exec(message)?.[1] ?? message.split('\n')[0] ?? '';
+    recomputeFailure = `failed after ${formatMs(now() - r0)}: ${reason.replace(/ at http:\/\/\S+/, '')}`;
     ctx.detail(`cardinality consolidation: page-stats consolidate --recompute ${recomputeFailure}; ${message.slice(0, 1_500).replace(/\n/g, ' ')}`);
   }
 
   // The day's request ids expire RETRY_WINDOW_MS after processing; in production each fold
   // clears five minutes' worth. Clear them all here, so the timed fold does only its own work.
-  const wait = processingEndedAt + RETRY_WINDOW_MS + 5_000 - Date.now();
+  // (--quick does not wait: its timed fold also deletes what expired meanwhile)
+  const wait = ctx.options.quick ? 0 : processingEndedAt + RETRY_WINDOW_MS + 5_000 - Date.now();
   if (wait > 0) {
     log(`cardinality consolidation: waiting ${formatMs(wait)} for the day's request ids to expire`);
     await sleep(wait);
