@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createKafka, createTopic } from '../adapters/kafka/client.js';
+import { AppError } from '../domain/errors.js';
 import { systemClock } from '../ports/clock.js';
 import { Consolidator, type ConsolidationRequest, type ConsolidatorSettings } from '../services/consolidator/consolidator.js';
 import { Adapters } from './adapters.js';
@@ -51,7 +52,8 @@ export async function runConsolidateOnce(
     return 0;
   } catch (err) {
     logger.error({ err }, 'consolidate_failed');
-    process.stderr.write(`page-stats consolidate: ${err instanceof Error ? err.message : String(err)}\n`);
+    const details = err instanceof AppError ? err.details.map((d) => `  ${d}\n`).join('') : '';
+    process.stderr.write(`page-stats consolidate: ${err instanceof Error ? err.message : String(err)}\n${details}`);
     return 1;
   } finally {
     await adapters.close();

@@ -27,6 +27,7 @@ describe('ingest while InfluxDB and PostgreSQL are down', () => {
   let env: Record<string, string>;
   let ingestUrl: string;
   let ingestPort: number;
+  let processingUrl: string;
   let ingest: CliProcess;
   const procs: CliProcess[] = [];
   const run = `outage-${Date.now().toString(36)}`;
@@ -75,8 +76,9 @@ describe('ingest while InfluxDB and PostgreSQL are down', () => {
     ingestPort = await freePort();
     ingestUrl = `http://127.0.0.1:${ingestPort}`;
     const processingPort = await freePort();
+    processingUrl = `http://127.0.0.1:${processingPort}`;
     const processing = spawn(['processing'], { PORT: String(processingPort) });
-    await Promise.all([startIngest(), waitForHttp(`http://127.0.0.1:${processingPort}/healthz`, 60_000, processing)]);
+    await Promise.all([startIngest(), waitForHttp(`${processingUrl}/healthz`, 60_000, processing)]);
   });
 
   afterAll(async () => {
@@ -133,4 +135,33 @@ describe('ingest while InfluxDB and PostgreSQL are down', () => {
     for (const r of rows) counted.set(`${r.region} ${r.pageName}`, (counted.get(`${r.region} ${r.pageName}`) ?? 0) + r.views);
     expect(counted).toEqual(sent);
   });
+
+  it('with InfluxDB down, a scheduled run still folds what processing recorded, then fails naming the recompute', async () => {
+    // The runs above were explicit ranges, so the window's recompute is due on the next scheduled run.
+    const processedBefore = await processedEvents();
+    await send(30);
+    await expect.poll(processedEvents, { timeout: 60_000, interval: 250 }).toBe(processedBefore + 30);
+    await influx.kill('SIGKILL');
+    try {
+      const scheduled = spawn(['consolidate']);
+      expect(await scheduled.exited, scheduled.output()).toBe(1);
+      expect(scheduled.output()).toMatch(/window recompute failed: .*InfluxDB/);
+      expect(scheduled.output()).toMatch(/the \d+ pending rows \(30 page views\) were folded in first/);
+      const from = day(Date.now() - DAY);
+      const to = day(Date.now() + DAY);
+      const res = await fetch(`${ingestUrl}/aggregated-data/summary?startTime=${from}&endTime=${to}`, { headers: auth });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { views: number }).views).toBe(230);
+    } finally {
+      await influx.start();
+    }
+  });
+
+  /** Events processing stored and recorded, from its metrics. */
+  async function processedEvents(): Promise<number> {
+    const res = await fetch(`${processingUrl}/metrics`, { headers: auth });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    return [...text.matchAll(/^page_stats_processing_events_total\{kind="page_view"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  }
 });

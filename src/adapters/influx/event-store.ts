@@ -120,9 +120,11 @@ export class InfluxEventStore implements EventStore {
   }
 
   /**
-   * Page names are a field, which InfluxQL cannot group by: the points of each hour are read
-   * (page name and time only) and counted here, an hour at a time so memory stays bounded, a
-   * few hours at once. Older data (schema 1, page a tag) is still counted by InfluxQL.
+   * Page names are a field, which InfluxQL cannot group by: the points are read (page name and
+   * time only) and counted here. Point times are quarter hours (see pointTime), so a read of one
+   * quarter hour is exactly its events; a few quarters are read at once, each answer parsed as
+   * it streams, and a failed quarter is read again. Memory follows the distinct (day, region,
+   * page) keys, not the points. Older data (schema 1, page a tag) is still counted by InfluxQL.
    */
   async dailyCounts(from: number, to: number, timeZone: string, upTo?: readonly LogPosition[]): Promise<DailyCount[]> {
     await this.init();
@@ -132,16 +134,28 @@ export class InfluxEventStore implements EventStore {
       const key = `${day}\u0000${region}\u0000${page}`;
       counts.set(key, (counts.get(key) ?? 0) + n);
     };
-    await inParallel(hours(from, to), READ_CONCURRENCY, async ([a, b]) => {
-      // Point times are quarter hours (see pointTime): read the quarters around [a, b), keep what `t` puts in it.
+    await inParallel(quarters(from, to), READ_CONCURRENCY, async ([a, b]) => {
       const q = `SELECT "t", "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(quarterFloor(a), quarterCeil(b))}${cut(upTo)} GROUP BY "region"`;
-      for (const s of await this.http.query(this.options.db, q)) {
-        const region = decodeTag(s.tags?.region ?? '');
-        for (const v of s.values) {
-          const t = Number(v[1]);
-          if (t >= a && t < b) add(dayOf(days, t), region, decodeTag(String(v[2])), 1);
-        }
-      }
+      // Counted apart, then added: a quarter read again after a failure must not count twice.
+      const quarter = new Map<string, number>();
+      await withRetries(async () => {
+        quarter.clear();
+        await this.http.queryEach(
+          this.options.db,
+          q,
+          (s) => {
+            const region = decodeTag(s.tags?.region ?? '');
+            for (const v of s.values) {
+              const t = Number(v[1]);
+              if (t < a || t >= b) continue;
+              const key = `${dayOf(days, t)}\u0000${region}\u0000${decodeTag(String(v[2]))}`;
+              quarter.set(key, (quarter.get(key) ?? 0) + 1);
+            }
+          },
+          READ_IDLE_MS,
+        );
+      });
+      for (const [key, n] of quarter) counts.set(key, (counts.get(key) ?? 0) + n);
     });
     const legacy = await this.http.query(this.options.db, countQuery(MEASUREMENT.legacyView, from, to, timeZone, ', "region", "page"', upTo));
     for (const s of legacy) {
@@ -172,13 +186,13 @@ export class InfluxEventStore implements EventStore {
       counts.set(key, (counts.get(key) ?? 0) + n);
     };
     const recent = `SELECT "t", "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE time >= ${quoteString(iso(quarterFloor(from)))} GROUP BY "region"`;
-    for (const s of await this.http.query(this.options.db, recent)) {
+    await this.http.queryEach(this.options.db, recent, (s) => {
       const region = decodeTag(s.tags?.region ?? '');
       for (const v of s.values) {
         const t = Number(v[1]);
         if (t >= from) add(Math.floor(t / 60_000) * 60_000, region, decodeTag(String(v[2])), 1);
       }
-    }
+    });
     const since = `time >= ${quoteString(iso(from))}`;
     const legacy = `SELECT count("offset") FROM ${quoteIdent(MEASUREMENT.legacyView)} WHERE ${since} GROUP BY time(1m), "region", "page" fill(none)`;
     for (const s of await this.http.query(this.options.db, legacy)) {
@@ -205,9 +219,11 @@ export class InfluxEventStore implements EventStore {
   }
 }
 
-/** Hours read at once when counting a window. */
+/** Quarter hours read at once when counting a window. */
 const READ_CONCURRENCY = 4;
-const HOUR_MS = 3_600_000;
+/** A read may take long (a busy quarter hour is ~100,000 points at 10 M events a day), as long as bytes keep coming. */
+const READ_IDLE_MS = 60_000;
+const READ_ATTEMPTS = 3;
 
 const quarterFloor = (t: number): number => Math.floor(t / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
 const quarterCeil = (t: number): number => Math.ceil(t / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
@@ -221,10 +237,22 @@ function countQuery(measurement: string, from: number, to: number, timeZone: str
   );
 }
 
-function hours(from: number, to: number): Array<[number, number]> {
+/** [from, to) cut at UTC quarter hours, the unit point times are stored in. */
+function quarters(from: number, to: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (let a = from; a < to; a = Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS) out.push([a, Math.min(to, Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS)]);
+  for (let a = from; a < to; a = quarterFloor(a) + QUARTER_HOUR_MS) out.push([a, Math.min(to, quarterFloor(a) + QUARTER_HOUR_MS)]);
   return out;
+}
+
+async function withRetries(work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= READ_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
 
 /** Local midnights from the day of `from` to past `to`, ascending. */

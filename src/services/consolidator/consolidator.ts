@@ -1,7 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { invalidInput } from '../../domain/errors.js';
+import { AppError, invalidInput } from '../../domain/errors.js';
 import { chunkDays, dayWindow, localDate, parseLocalDate, type WeekStart } from '../../domain/periods.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventStore } from '../../ports/event-store.js';
@@ -37,6 +37,24 @@ export interface ConsolidationResult {
   pendingRows?: number;
   views?: number;
   durationMs: number;
+}
+
+/**
+ * A scheduled run folded the pending deltas, then the recompute that was due failed: the rollups
+ * are up to date with what processing recorded, and the next run tries the recompute again.
+ */
+export class RecomputeFailedError extends AppError {
+  constructor(
+    readonly folded: ConsolidationResult,
+    cause: unknown,
+  ) {
+    super('store_unavailable', `the window recompute failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      details: [`the ${folded.pendingRows ?? 0} pending rows (${folded.views ?? 0} page views) were folded in first; the next run tries the recompute again`],
+      cause,
+      retryAfterSeconds: 60,
+    });
+    this.name = 'RecomputeFailedError';
+  }
 }
 
 /** A backfill is split into chunks of this many days; each chunk is replaced in one transaction. */
@@ -121,11 +139,16 @@ export class Consolidator {
     const parsed = explicit || request.recompute ? this.parseRange(request.from, request.to) : undefined;
     const work = async () => {
       if (parsed !== undefined) return await this.runNow(parsed.from, parsed.to, explicit ? 'range' : 'window');
-      if (await this.recomputeDue()) {
-        const window = this.parseRange(undefined, undefined);
-        return await this.runNow(window.from, window.to, 'window');
+      // The fold comes first, whatever follows: a recompute that fails (an event store that is
+      // down, or too slow for the window) must not keep the rollups from updating.
+      const folded = await this.fold();
+      if (!(await this.recomputeDue())) return folded;
+      const window = this.parseRange(undefined, undefined);
+      try {
+        return { ...(await this.runNow(window.from, window.to, 'window')), pendingRows: folded.pendingRows, views: folded.views };
+      } catch (err) {
+        throw new RecomputeFailedError(folded, err);
       }
-      return await this.fold();
     };
     const next = this.tail.then(work, work);
     this.tail = next.catch(() => {});
