@@ -9,7 +9,7 @@ import { createKafka, requireTopic, TopicMissingError } from '../adapters/kafka/
 import { KafkaEventConsumer } from '../adapters/kafka/consumer.js';
 import { KafkaPublisher } from '../adapters/kafka/publisher.js';
 import type { SqlDatabase } from '../adapters/postgres/database.js';
-import { openPostgres } from '../adapters/postgres/pg.js';
+import { openPostgres, ROLLUP_SESSION } from '../adapters/postgres/pg.js';
 import { moveEventLog } from '../adapters/embedded/log-upgrade.js';
 import { openPgliteWorker } from '../adapters/embedded/pglite-worker.js';
 import { SqlRollupStore } from '../adapters/postgres/rollup-store.js';
@@ -148,7 +148,7 @@ export class Adapters {
 
   async rollupStore(): Promise<RollupStore> {
     if (this.config.databaseUrl !== undefined) {
-      const db = namingOutages(openPostgres(this.config.databaseUrl), 'PostgreSQL');
+      const db = namingOutages(openPostgres(this.config.databaseUrl, { settings: ROLLUP_SESSION }), 'PostgreSQL');
       const store = new SqlRollupStore(db);
       this.closers.push(async () => await store.close());
       return store;

@@ -133,6 +133,28 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       )
     `,
   },
+  {
+    version: 5,
+    name: 'read and write indexes at scale',
+    // One page's or one region's daily series reads its own days instead of the whole date range.
+    // The pair tables' secondary indexes become key-only: with views in an INCLUDE column and a
+    // unique key they could not deduplicate (~13× the size on region_weekly), every consolidation
+    // write landed all over them, and no update of a count could be HOT. Filtered reads of the
+    // pair tables fetch the heap rows instead.
+    sql: `
+      CREATE INDEX by_page_daily_page_idx ON by_page_daily (page_name, period_start) INCLUDE (views);
+      CREATE INDEX by_region_daily_region_idx ON by_region_daily (region, period_start) INCLUDE (views);
+      ${['daily', 'weekly', 'monthly']
+        .map(
+          (g) => `
+      DROP INDEX region_${g}_region_idx;
+      CREATE INDEX region_${g}_region_idx ON region_${g} (region, period_start);
+      DROP INDEX region_${g}_page_idx;
+      CREATE INDEX region_${g}_page_idx ON region_${g} (page_name, period_start)`,
+        )
+        .join(';')}
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

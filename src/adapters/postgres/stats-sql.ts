@@ -69,7 +69,8 @@ export async function distinctOf(db: SqlClient, by: Dimension, pieces: Decomposi
   const p = new Params();
   const src = source(by, filter, p);
   const { rows } = await db.query<{ n: number }>(
-    `SELECT count(DISTINCT key)::int AS n FROM (${pieceRows(src, pieces, p)}) AS s WHERE views > 0`,
+    // A hash aggregate: count(DISTINCT) sorts every key of every piece and spills past work_mem.
+    `SELECT count(*)::int AS n FROM (SELECT key FROM (${pieceRows(src, pieces, p)}) AS s GROUP BY key HAVING sum(views) > 0) AS k`,
     p.values,
   );
   return Number(rows[0]?.n ?? 0);
@@ -132,22 +133,27 @@ export async function botHitsOf(db: SqlClient, start: number, end: number): Prom
 }
 
 /**
- * Rebuilds the summed rollups of the periods [start, end) of one granularity from `region_*`,
- * which the caller has just rewritten for those periods in the same transaction.
+ * Rebuilds the summed rollups of the periods [start, end) of one granularity, which the caller has
+ * just rewritten in `region_*` in the same transaction. Days are summed from `region_daily`; weeks
+ * and months from the daily sums (rebuilt first), which hold far fewer rows than `region_weekly`
+ * or `region_monthly`. `zone` and `shift` are the report's time zone and week shift.
  */
-export async function deriveSums(db: SqlClient, g: Granularity, start: string, end: string): Promise<void> {
+export async function deriveSums(db: SqlClient, g: Granularity, start: string, end: string, zone: string, shift: number): Promise<void> {
   for (const [table, key] of [
     [`by_page_${g}`, 'page_name'],
     [`by_region_${g}`, 'region'],
     [`site_${g}`, undefined],
   ] as const) {
     await db.query(`DELETE FROM ${table} WHERE period_start >= $1 AND period_start < $2`, [start, end]);
-    const columns = key === undefined ? 'period_start' : `period_start, ${key}`;
+    const keys = key === undefined ? 'p' : `p, ${key}`;
+    const from = g === 'daily' ? 'region_daily' : table.replace(g, 'daily');
+    const p = g === 'daily' ? 'period_start' : localStart(g, 'period_start', '$3::text', '$4::int');
+    // Rows inserted in key order land next to each other in the primary key.
     await db.query(
-      `INSERT INTO ${table} (${columns}, views)
-       SELECT ${columns}, sum(views) FROM region_${g}
-       WHERE period_start >= $1 AND period_start < $2 GROUP BY ${columns}`,
-      [start, end],
+      `INSERT INTO ${table} (period_start, ${key === undefined ? '' : `${key}, `}views)
+       SELECT ${keys}, sum(views) FROM (SELECT ${p} AS p${key === undefined ? '' : `, ${key}`}, views FROM ${from}
+       WHERE period_start >= $1 AND period_start < $2) AS d GROUP BY ${keys} ORDER BY ${keys}`,
+      g === 'daily' ? [start, end] : g === 'weekly' ? [start, end, zone, shift] : [start, end, zone],
     );
   }
 }
