@@ -45,9 +45,9 @@ export async function explainPlans(ctx: BenchContext, ds: LargeDataset, requests
         (r.filter.id === 'page' && (r.kind === 'breakdown-region' || (r.kind === 'timeseries' && r.interval === 'day')))));
   requests.forEach((r, i) => {
     if (!wanted(r)) return;
-    captured[i]!.statements.forEach((statement, n) =>
-      plans.push({ title: `${r.view.id}, ${r.filter.label}: ${r.label}${captured[i]!.statements.length > 1 ? `, statement ${n + 1}` : ''}`, statement }),
-    );
+    captured[i]!.statements.forEach((statement, n) => {
+      plans.push({ title: `${r.view.id}, ${r.filter.label}: ${r.label}${captured[i]!.statements.length > 1 ? `, statement ${n + 1}` : ''}`, statement });
+    });
   });
   for (const { title, statement } of plans) {
     const plan = await explain(ds.url, statement);

@@ -1,4 +1,4 @@
-import { escape } from '@influxdata/influxdb-client';
+import { escape as influxEscape } from '@influxdata/influxdb-client';
 import { encodeTag } from '../../src/adapters/influx/line-protocol.js';
 import type { LoggedEvent, PageViewEvent } from '../../src/domain/event.js';
 import { DAY_MS, REGIONS } from './dataset.js';
@@ -117,7 +117,7 @@ const legacyTags = new Map<string, string>();
 
 function legacyTag(value: string): string {
   let escaped = legacyTags.get(value);
-  if (escaped === undefined) legacyTags.set(value, (escaped = escape.tag(encodeTag(value))));
+  if (escaped === undefined) legacyTags.set(value, (escaped = influxEscape.tag(encodeTag(value))));
   return escaped;
 }
 

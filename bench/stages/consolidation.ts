@@ -51,7 +51,7 @@ export async function capturedCountQuery(influxUrl: string, db: string, database
     await setup.adapters.close();
     await proxy.close();
   }
-  const isCount = (q: string | null): boolean => q !== null && q.startsWith('SELECT count(') && q.includes('FROM "page_view"');
+  const isCount = (q: string | null): boolean => q?.startsWith('SELECT count(') === true && q.includes('FROM "page_view"');
   const path = proxy.paths.find((p) => p.startsWith('/query?') && isCount(new URL(p, influxUrl).searchParams.get('q')));
   if (path === undefined) throw new Error(`the consolidator sent no page_view count query: ${proxy.paths.join(', ')}`);
   return new URL(path, influxUrl).href;

@@ -32,9 +32,11 @@ export async function seedRollups(databaseUrl: string, days: number, regions: re
       const end = Math.min(last + DAY_MS, start + 31 * DAY_MS);
       const daily: DailyCount[] = [];
       for (let d = start; d < end; d += DAY_MS) {
-        regions.forEach((region, r) =>
-          pages.forEach((pageName, p) => daily.push({ dayStart: d, region, pageName, views: 1 + ((d / DAY_MS + r * 7 + p * 13) % 97) })),
-        );
+        regions.forEach((region, r) => {
+          pages.forEach((pageName, p) => {
+            daily.push({ dayStart: d, region, pageName, views: 1 + ((d / DAY_MS + r * 7 + p * 13) % 97) });
+          });
+        });
       }
       await store.replaceWindow({ start, end, timeZone: 'UTC', weekStart: 1, daily, bots: [] });
     }

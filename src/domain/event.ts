@@ -109,7 +109,6 @@ export function normalisePageName(raw: string): Normalised<string> {
   const problems: string[] = [];
   if (name.length === 0) problems.push('pageName: must not be empty (after removing the query string and fragment)');
   if (LONE_SURROGATE.test(name)) problems.push('pageName: must be valid Unicode');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(name)) problems.push('pageName: must not contain control characters');
   const deceptive = DECEPTIVE.exec(name)?.[0];
   if (deceptive !== undefined) {

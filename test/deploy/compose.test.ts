@@ -172,6 +172,7 @@ describe('Dockerfile', () => {
     // a `# syntax=` line makes BuildKit pull its frontend image
     expect(text).not.toMatch(/^#\s*syntax\s*=/im);
     expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile's own variable, expected literally
     expect(text.match(/^FROM \S+/gm)).toEqual(['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
     const installs = stages.flatMap((s) => all(s, 'RUN')).filter((r) => /npm ci/.test(r));
     expect(installs).toHaveLength(2);

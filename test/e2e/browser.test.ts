@@ -59,8 +59,12 @@ function seedEvents(today: number): SentEvent[] {
   };
   for (let daysAgo = 1; daysAgo <= 40; daysAgo++) {
     SEED_REGIONS.forEach((region, r) => {
-      SEED_PAGES.forEach((pageName, p) => add(daysAgo, region, pageName, (daysAgo * 7 + r * 5 + p * 3) % (4 + r), r * 7 + p * 3));
-      TAIL_PAGES.forEach((pageName, p) => add(daysAgo, region, pageName, (daysAgo + r * 3 + p * 2) % 5 === 0 ? 1 : 0, r + p));
+      SEED_PAGES.forEach((pageName, p) => {
+        add(daysAgo, region, pageName, (daysAgo * 7 + r * 5 + p * 3) % (4 + r), r * 7 + p * 3);
+      });
+      TAIL_PAGES.forEach((pageName, p) => {
+        add(daysAgo, region, pageName, (daysAgo + r * 3 + p * 2) % 5 === 0 ? 1 : 0, r + p);
+      });
     });
   }
   return events;

@@ -26,7 +26,6 @@ describe('kill -9 right after a stream of 202 responses', () => {
     // Each request carries its own page name, so what was stored can be traced to the request.
     const sizes = new Map<string, number>();
     const acknowledged = new Set<string>();
-    let sent = 0;
     let killed = false;
     const sender = async (worker: number): Promise<void> => {
       for (let i = 0; !killed; i++) {
@@ -34,7 +33,6 @@ describe('kill -9 right after a stream of 202 responses', () => {
         const size = 1 + ((worker * 7 + i) % 20);
         sizes.set(page, size);
         const body = JSON.stringify(Array.from({ length: size }, () => ({ pageName: page, region: 'DE' })));
-        sent++;
         try {
           const res = await fetch(`${url}/page-view`, {
             method: 'POST',

@@ -58,11 +58,11 @@ describe('incremental consolidation (embedded)', () => {
   it('a full recompute from the event store gives identical rows, weeks, months and stats', async () => {
     const granularities = ['daily', 'weekly', 'monthly'];
     const incremental = await Promise.all(granularities.map(rows));
-    const stats = (await t.get('/aggregated-data/breakdown?by=page&limit=1000&startTime=' + new Date(now - 40 * DAY).toISOString())).body;
+    const stats = (await t.get(`/aggregated-data/breakdown?by=page&limit=1000&startTime=${new Date(now - 40 * DAY).toISOString()}`)).body;
     const full = await t.post('/admin/consolidate?recompute=true');
     expect(full.body.mode).toBe('recompute');
     expect(await Promise.all(granularities.map(rows))).toEqual(incremental);
-    expect((await t.get('/aggregated-data/breakdown?by=page&limit=1000&startTime=' + new Date(now - 40 * DAY).toISOString())).body).toEqual(stats);
+    expect((await t.get(`/aggregated-data/breakdown?by=page&limit=1000&startTime=${new Date(now - 40 * DAY).toISOString()}`)).body).toEqual(stats);
     for (const [i, g] of granularities.entries()) expect(apiCounts(incremental[i], TZ)).toEqual(expectedCounts(sent, g as 'daily', TZ, 1));
   });
 

@@ -69,7 +69,7 @@ export async function openPgliteWorker(dataDir: string | undefined): Promise<Sql
     query: query(undefined),
     transaction: async (work) => {
       const { tx } = await call({ op: 'begin' });
-      let result;
+      let result: Awaited<ReturnType<typeof work>>;
       try {
         result = await work({ query: query(tx!) });
       } catch (err) {

@@ -1,4 +1,4 @@
-import { escape } from '@influxdata/influxdb-client';
+import { escape as influxEscape } from '@influxdata/influxdb-client';
 import type { LoggedEvent } from '../../domain/event.js';
 
 /**
@@ -9,7 +9,6 @@ import type { LoggedEvent } from '../../domain/event.js';
  * and everything else — `/pricing`, Unicode, quotes — is stored as it is, readable in Influx.
  */
 export function encodeTag(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[%\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
@@ -63,7 +62,7 @@ const MAX_REMEMBERED_TAGS = 50_000;
 function tagValue(value: string): string {
   let escaped = escapedTags.get(value);
   if (escaped === undefined) {
-    escaped = escape.tag(encodeTag(value));
+    escaped = influxEscape.tag(encodeTag(value));
     if (escapedTags.size >= MAX_REMEMBERED_TAGS) escapedTags.clear();
     escapedTags.set(value, escaped);
   }

@@ -86,6 +86,7 @@ export function BreakdownTable(props: Props) {
           </button>
         )}
       </div>
+      {/* biome-ignore lint/a11y/useSemanticElements: the <search> element is too new for the browsers the dashboard supports */}
       <form
         class="table-search"
         role="search"

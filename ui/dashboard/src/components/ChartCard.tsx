@@ -1,4 +1,5 @@
 // The "views over time" card: chart, its CSV export, and the loading, empty and error states.
+import type { ComponentChildren } from 'preact';
 import { useMemo } from 'preact/hooks';
 import type { Granularity, TimeseriesResponse } from '../api';
 import { csvFilename, downloadCsv, toCsv } from '../csv';
@@ -37,7 +38,7 @@ export function ChartCard(props: Props) {
     series &&
     downloadCsv(csvFilename(`views-${series.granularity}`, props.fromDate, props.toDate), toCsv(['periodStart', 'views'], seriesRows(series)));
 
-  let body;
+  let body: ComponentChildren;
   if (error) {
     body = <ErrorState error={error} onRetry={props.onRetry} />;
   } else if (total === undefined || !series) {

@@ -89,6 +89,7 @@ export function Filters({ filters, range, regions, onChange }: Props) {
         <span class="label" id="granularity-label">
           Interval
         </span>
+        {/* biome-ignore lint/a11y/useSemanticElements: a fieldset would bring its own border and legend layout to a row of segmented buttons */}
         <div class="segmented" role="group" aria-labelledby="granularity-label">
           {GRANULARITIES.map((g) => (
             <button

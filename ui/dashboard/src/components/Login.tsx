@@ -67,6 +67,7 @@ export function Login({ notice, onSignedIn }: Props) {
           type="password"
           autocomplete="current-password"
           required
+          // biome-ignore lint/a11y/noAutofocus: the sign-in page is a single field the user came to fill
           autoFocus
           value={password}
           onInput={(e) => setPassword(e.currentTarget.value)}
