@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GRANULARITIES, type Granularity } from '../../domain/periods.js';
@@ -33,6 +34,9 @@ const Rows = z.object({
   nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
 });
 
+/** The keys of a JSON page before its rows. */
+type RowsHead = Omit<z.infer<typeof Rows>, 'rows' | 'nextCursor'>;
+
 /** Default span when `startTime` is absent: enough periods to draw a useful chart. */
 const DEFAULT_SPAN: Record<Granularity, DefaultSpan> = { daily: { days: 30 }, weekly: { weeks: 12 }, monthly: { months: 12 } };
 /** Rows read per round trip while streaming. */
@@ -57,6 +61,48 @@ function decodeCursor(text: string, problems: string[]): RowKey | undefined {
 }
 
 const toJson = (r: RollupRow) => ({ periodStart: iso(r.periodStart), region: r.region, pageName: r.pageName, views: r.views });
+
+/**
+ * One JSON page of up to `limit` rows, read STREAM_PAGE rows at a time: each read asks for one row
+ * more than it keeps, which tells whether another page exists. Yields the rows, then returns the
+ * page's `nextCursor` (null when the range has no more rows).
+ */
+async function* jsonPage(rollups: RollupStore, base: RollupQuery, limit: number, cursor: RowKey | undefined): AsyncGenerator<RollupRow[], string | null> {
+  let after = cursor;
+  let remaining = limit;
+  for (;;) {
+    const want = Math.min(STREAM_PAGE, remaining);
+    const rows = await rollups.query({ ...base, limit: want + 1, after });
+    const page = rows.length > want ? rows.slice(0, want) : rows;
+    yield page;
+    remaining -= page.length;
+    after = page.at(-1);
+    if (rows.length <= want || after === undefined) return null;
+    if (remaining === 0) return encodeCursor(after);
+  }
+}
+
+/**
+ * The page as JSON text, written as it is read: `rows` is the only key after the head's, then
+ * `nextCursor`, so a 100,000-row page never exists whole in memory.
+ */
+async function* jsonBody(
+  head: RowsHead,
+  first: IteratorResult<RollupRow[], string | null>,
+  rest: AsyncGenerator<RollupRow[], string | null>,
+): AsyncGenerator<string> {
+  yield `${JSON.stringify(head).slice(0, -1)},"rows":[`;
+  let step = first;
+  let comma = '';
+  while (step.done !== true) {
+    if (step.value.length > 0) {
+      yield comma + step.value.map((r) => JSON.stringify(toJson(r))).join(',');
+      comma = ',';
+    }
+    step = await rest.next();
+  }
+  yield `],"nextCursor":${JSON.stringify(step.value)}}`;
+}
 
 /**
  * `GET /aggregated-data/region-{daily,weekly,monthly}`: every rollup row overlapping the range,
@@ -103,22 +149,19 @@ export async function rowRoutes(app: FastifyInstance, deps: RowDeps): Promise<vo
             );
         }
 
-        // One row more than asked tells whether another page exists, so the last page says null.
-        const rows = await deps.rollups.query({ ...base, limit: q.limit + 1, after });
-        const more = rows.length > q.limit;
-        const page = more ? rows.slice(0, q.limit) : rows;
-        const last = page.at(-1);
-        const body: z.infer<typeof Rows> = {
+        const head = {
           granularity,
           timezone: deps.timezone,
           startTime: iso(range.start),
           endTime: iso(range.end),
           ...(filter.region === undefined ? {} : { region: filter.region }),
           ...(filter.pageName === undefined ? {} : { pageName: filter.pageName }),
-          rows: page.map(toJson),
-          nextCursor: more && last !== undefined ? encodeCursor(last) : null,
-        };
-        return body;
+        } satisfies RowsHead;
+        // The first rows are read before the answer starts, so a store that is down still gets
+        // its 503; a failure after that can only cut the body short.
+        const reader = jsonPage(deps.rollups, base, q.limit, after);
+        const first = await reader.next();
+        return await reply.type('application/json; charset=utf-8').send(Readable.from(jsonBody(head, first, reader)));
       },
     );
   }
