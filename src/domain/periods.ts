@@ -103,13 +103,54 @@ const STEP: Record<Granularity, { days: number } | { weeks: number } | { months:
   monthly: { months: 1 },
 };
 
-/** Starts of every period of `granularity` that overlaps [start, end), ascending. */
+const DAY_MS = 86_400_000;
+
+/** Offsets (minutes) of a zone at exact instants, remembered: the same local midnights come back request after request. */
+const offsets = new Map<string, Map<number, number>>();
+const OFFSETS_KEPT = 100_000;
+
+function offsetAt(zone: string, instant: number): number {
+  let known = offsets.get(zone);
+  if (known === undefined) offsets.set(zone, (known = new Map()));
+  let offset = known.get(instant);
+  if (offset === undefined) {
+    if (known.size >= OFFSETS_KEPT) known.clear();
+    offset = DateTime.fromMillis(instant, { zone }).offset;
+    known.set(instant, offset);
+  }
+  return offset;
+}
+
+/**
+ * Starts of every period of `granularity` that overlaps [start, end), ascending.
+ * The next start is local midnight of the next day, week or month at the current offset, kept when
+ * the zone still has that offset there; that is exactly luxon's `plus(step).startOf('day')` from a
+ * local midnight (it tries the previous offset first). Across an offset change, or when a period
+ * cannot start at 00:00 (a DST gap at midnight), luxon takes the step.
+ */
 export function periodStarts(granularity: Granularity, start: number, end: number, zone: string, weekStart: WeekStart): number[] {
   const starts: number[] = [];
-  let cursor = periodStart(granularity, start, zone, weekStart);
-  while (cursor.toMillis() < end) {
-    starts.push(cursor.toMillis());
-    cursor = cursor.plus(STEP[granularity]).startOf('day');
+  const first = periodStart(granularity, start, zone, weekStart);
+  let at = first.toMillis();
+  let offset = first.offset;
+  while (at < end) {
+    starts.push(at);
+    const wall = at + offset * 60_000;
+    let next: number | undefined;
+    if (((wall % DAY_MS) + DAY_MS) % DAY_MS === 0) {
+      const date = new Date(wall);
+      // setUTCMonth rather than Date.UTC, which reads years 0–99 as 1900–1999.
+      const nextWall =
+        granularity === 'monthly' ? date.setUTCMonth(date.getUTCMonth() + 1, 1) : wall + (granularity === 'daily' ? 1 : 7) * DAY_MS;
+      const candidate = nextWall - offset * 60_000;
+      if (offsetAt(zone, candidate) === offset) next = candidate;
+    }
+    if (next === undefined) {
+      const stepped = local(at, zone).plus(STEP[granularity]).startOf('day');
+      next = stepped.toMillis();
+      offset = stepped.offset;
+    }
+    at = next;
   }
   return starts;
 }

@@ -117,6 +117,41 @@ describe('decomposeDays', () => {
     ]);
   });
 
+  it('period starts equal stepping with luxon, across DST changes, gaps at midnight and half-hour offsets', () => {
+    const reference = (g: 'daily' | 'weekly' | 'monthly', start: number, end: number, zone: string, weekStart: WeekStart): number[] => {
+      const step = g === 'daily' ? { days: 1 } : g === 'weekly' ? { weeks: 1 } : { months: 1 };
+      const out: number[] = [];
+      let cursor = DateTime.fromMillis(periodOf(g, start, zone, weekStart).start, { zone });
+      while (cursor.toMillis() < end) {
+        out.push(cursor.toMillis());
+        cursor = cursor.plus(step).startOf('day');
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1890, 0, 1), max: Date.UTC(2040, 0, 1) }),
+        fc.integer({ min: 1, max: 800 }),
+        fc.constantFrom<'daily' | 'weekly' | 'monthly'>('daily', 'weekly', 'monthly'),
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/Santiago', 'America/Havana', 'Asia/Beirut', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Apia'),
+        fc.constantFrom<WeekStart>(1, 7),
+        (instant, length, g, zone, weekStart) => {
+          const end = instant + length * (g === 'monthly' ? 10 : 1) * DAY;
+          expect(periodStarts(g, instant, end, zone, weekStart)).toEqual(reference(g, instant, end, zone, weekStart));
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // America/Santiago skips midnight: 2022-09-11 begins at 01:00 local.
+    const santiago = periodStarts('daily', at('2022-09-10T12:00:00Z'), at('2022-09-13T12:00:00Z'), 'America/Santiago', 1);
+    expect(santiago.map((t) => DateTime.fromMillis(t, { zone: 'America/Santiago' }).toISO())).toEqual([
+      '2022-09-10T00:00:00.000-04:00',
+      '2022-09-11T01:00:00.000-03:00',
+      '2022-09-12T00:00:00.000-03:00',
+      '2022-09-13T00:00:00.000-03:00',
+    ]);
+  });
+
   it('the previous period has as many local days, across a DST change', () => {
     const days = coveringDays(at('2026-03-29T10:00:00Z'), at('2026-04-04T10:00:00Z'), 'Europe/Berlin');
     const before = previousDays(days, 'Europe/Berlin');
