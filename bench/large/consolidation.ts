@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { SqlDatabase } from '../../src/adapters/postgres/database.js';
 import { foldPending } from '../../src/adapters/postgres/pending-sql.js';
-import { openPostgres } from '../../src/adapters/postgres/pg.js';
+import { openPostgres, ROLLUP_SESSION } from '../../src/adapters/postgres/pg.js';
 import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
 import type { DailyBotCount, DailyCount } from '../../src/ports/event-store.js';
 import type { ReplaceWindow } from '../../src/ports/rollup-store.js';
@@ -50,7 +50,8 @@ export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, 
     { label: 'the last 2 days (today\'s scheduled run)', start: ds.lastDay - DAY_MS, end: ds.lastDay + DAY_MS },
     { label: 'the last 2 days of the previous month (whole month recomputed)', start: monthStart - 2 * DAY_MS, end: monthStart },
   ];
-  const ours = openPostgres(ds.url, { max: 2 });
+  // As deployed: the rollup store's connections have the product's session settings.
+  const ours = openPostgres(ds.url, { max: 2, settings: ROLLUP_SESSION });
   const release = openPostgres(releaseUrl(ds.url), { max: 2 });
   const store = new SqlRollupStore(ours);
   try {

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import pg from 'pg';
 import type { SqlDatabase } from '../../src/adapters/postgres/database.js';
-import { openPostgres } from '../../src/adapters/postgres/pg.js';
+import { openPostgres, ROLLUP_SESSION } from '../../src/adapters/postgres/pg.js';
 import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
 import type { WeekStart } from '../../src/domain/periods.js';
 import type { RollupQuery } from '../../src/ports/rollup-store.js';
@@ -79,7 +79,8 @@ export async function capturedRowSql(databaseUrl: string, q: RollupQuery): Promi
  * request at once), `connections` clients in a loop on a pool of the server's size; latency of each.
  */
 export async function sqlLoad(databaseUrl: string, statements: readonly Statement[], connections: number, seconds: number): Promise<number[]> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // The rollup store's own session settings, so both sides plan the statements alike.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, options: ROLLUP_SESSION });
   const latencies: number[] = [];
   const until = now() + seconds * 1000;
   try {
@@ -100,7 +101,7 @@ export async function sqlLoad(databaseUrl: string, statements: readonly Statemen
 
 /** `EXPLAIN (ANALYZE, BUFFERS)` of a statement with its parameters, as text. */
 export async function explain(databaseUrl: string, s: Statement): Promise<string> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client({ connectionString: databaseUrl, options: ROLLUP_SESSION });
   await client.connect();
   try {
     // Once unmeasured, so the plan shows the steady state (pages in shared buffers), not a cold read.
