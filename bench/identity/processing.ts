@@ -1,8 +1,8 @@
 import { openPostgres } from '../../src/adapters/postgres/pg.js';
 import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
 import type { LoggedEvent } from '../../src/domain/event.js';
-import type { ProcessedEvent } from '../../src/ports/rollup-store.js';
-import { dropCopies, requestIdsOf, RETRY_WINDOW_MS } from '../../src/services/processing/dedup.js';
+import type { ProcessedEvent, WindowRequest } from '../../src/ports/rollup-store.js';
+import { dropCopies, RequestWindow, RETRY_WINDOW_MS } from '../../src/services/processing/dedup.js';
 import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
 import { DatabaseCpu } from '../lib/postgres-cpu.js';
@@ -75,8 +75,9 @@ const toProcessed = (e: LoggedEvent): ProcessedEvent => ({
 
 /**
  * The dedup step alone, as processing runs it per batch of 2,000 events, in the bench process
- * against PostgreSQL: the knownRequests lookup, dropCopies and the recent_requests insert (inside
- * recordProcessed's transaction), against recordProcessed of the same batch without ids.
+ * against PostgreSQL: the partition's window in memory, dropCopies and the batch's row of
+ * generated ids (inside recordProcessed's transaction), against recordProcessed of the same
+ * batch without ids.
  * Alternate batches, separate partitions; wall time per event.
  */
 export async function dedupStepCost(ctx: BenchContext, batches: number): Promise<{ plainUs: number; idsUs: number }> {
@@ -86,6 +87,7 @@ export async function dedupStepCost(ctx: BenchContext, batches: number): Promise
   const size = 2_000;
   const events = new ZipfDay(batches * size, utcDay(Date.now(), 1), undefined, 33);
   const times = { plain: [] as number[], ids: [] as number[] };
+  const window = new RequestWindow(async (p) => await store.recentBatches(p));
   try {
     for (let b = 0; b < batches; b++) {
       for (const variant of ['plain', 'ids'] as const) {
@@ -97,10 +99,16 @@ export async function dedupStepCost(ctx: BenchContext, batches: number): Promise
         }
         const t0 = now();
         if (variant === 'ids') {
+          // as processing runs it: the partition's window in memory (rebuilt from the store at its first batch)
           const at = Date.now();
-          const known = await store.knownRequests(requestIdsOf(batch));
-          const { kept, requests } = dropCopies(batch, known, () => at + RETRY_WINDOW_MS);
-          await store.recordProcessed(kept.map(toProcessed), requests);
+          const ids = await window.of(partition, Number(batch[0]!.offset));
+          const { kept, requests } = dropCopies(batch, (id, p) => {
+            const base = ids.get(id);
+            return base === undefined ? undefined : { partition: p, base };
+          });
+          const generated: WindowRequest[] = requests.map((r) => [r.requestId, r.base]);
+          await store.recordProcessed(kept.map(toProcessed), { generated: new Map([[partition, generated]]), at, windowMs: RETRY_WINDOW_MS });
+          window.recorded(partition, Number(batch.at(-1)!.offset), at, generated);
         } else {
           await store.recordProcessed(batch.map(toProcessed));
         }

@@ -5,7 +5,8 @@ import type { BenchContext } from '../lib/context.js';
 /**
  * Issue 13: what the request identity costs. Ingest: CPU per tracker request without and with an
  * `Idempotency-Key`. Processing: the same events with and without request ids through `page-stats
- * processing`, and the dedup step alone (knownRequests lookup, recent_requests insert) per event.
+ * processing`, and the dedup step alone (the partition's window of generated ids in memory, one
+ * row of ids per batch) per event.
  */
 export async function benchIdentity(ctx: BenchContext): Promise<void> {
   const ingest = await ingestIdentityCost(ctx);

@@ -130,6 +130,31 @@ export interface RecordedRequest extends RequestCopy {
   keepUntil: number;
 }
 
+/** A generated request id and the offset of its first copy's first event, in one partition. */
+export type WindowRequest = readonly [requestId: string, baseOffset: number];
+
+/** What `recordProcessed` keeps of a batch's request identities. */
+export interface RecordedRequests {
+  /** `Idempotency-Key` requests: one row each, found by `knownRequests` until `keepUntil` */
+  keyed?: readonly RecordedRequest[];
+  /**
+   * Generated ids the batch stored first, by partition: one row per partition and batch (those at
+   * or below the partition's position are recorded already), read back by `recentBatches` when
+   * processing rebuilds a partition's window in memory.
+   */
+  generated?: ReadonlyMap<number, readonly WindowRequest[]>;
+  /** when the batch was recorded (epoch ms, the processing process's clock) */
+  at: number;
+  /** how long a generated id is kept after its batch (RETRY_WINDOW_MS) */
+  windowMs: number;
+}
+
+/** One recorded batch's generated request ids. */
+export interface RecentBatch {
+  at: number;
+  requests: WindowRequest[];
+}
+
 export interface FoldResult {
   /** pending rows folded in */
   pending: number;
@@ -172,9 +197,15 @@ export interface RollupStore {
    * at or below their partition's recorded position are skipped (a redelivered batch), and the
    * position moves to the last offset, in the same transaction.
    */
-  recordProcessed(events: readonly ProcessedEvent[], requests?: readonly RecordedRequest[]): Promise<number>;
-  /** The stored copy of each of these requests, where one was recorded and is still kept. */
+  recordProcessed(events: readonly ProcessedEvent[], requests?: RecordedRequests): Promise<number>;
+  /** The stored copy of each of these (keyed) requests, where one was recorded and is still kept. */
   knownRequests(requestIds: readonly string[]): Promise<Map<string, RequestCopy>>;
+  /**
+   * The generated request ids of a partition's batches still kept, oldest first: those recorded
+   * within their `windowMs` before the partition's latest recorded batch (not before now: a
+   * partition whose processing paused forgets nothing).
+   */
+  recentBatches(partition: number): Promise<RecentBatch[]>;
   /** Keeps messages processing cannot decode (once per place in the log). */
   keepRejected(rejected: readonly RejectedMessage[]): Promise<void>;
   /** Where processing has recorded each partition up to, and the folds so far: the cut for a recompute. */

@@ -155,6 +155,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         .join(';')}
     `,
   },
+  {
+    version: 6,
+    name: 'generated request ids per batch',
+    // Processing keeps generated (unkeyed) request ids in memory per partition: a copy of such a
+    // request is the same produce sent again to the same partition, so it meets its first copy
+    // there. Each recorded batch's first-seen ids are one row here, written in the transaction
+    // that moves the partition's position, so a restarted or newly assigned consumer rebuilds the
+    // window from the rows of the partition's last minutes. Idempotency-Key requests stay in
+    // recent_requests, one row each.
+    sql: `
+      CREATE TABLE recent_batches (
+        log_partition integer NOT NULL,
+        recorded_at   timestamptz NOT NULL,
+        keep_until    timestamptz NOT NULL,
+        requests      text NOT NULL  -- JSON: [id, base offset, id, base offset, ...]
+      );
+      CREATE INDEX recent_batches_partition_idx ON recent_batches (log_partition, recorded_at)
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

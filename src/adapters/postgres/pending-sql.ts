@@ -1,7 +1,16 @@
 import type { WeekStart } from '../../domain/periods.js';
 import type { LogPosition } from '../../ports/event-store.js';
 import type { RejectedMessage } from '../../ports/event-bus.js';
-import { CutMovedError, type Cut, type FoldResult, type ProcessedEvent, type RecordedRequest, type RequestCopy } from '../../ports/rollup-store.js';
+import {
+  CutMovedError,
+  type Cut,
+  type FoldResult,
+  type ProcessedEvent,
+  type RecentBatch,
+  type RecordedRequests,
+  type RequestCopy,
+  type WindowRequest,
+} from '../../ports/rollup-store.js';
 import type { SqlClient, SqlDatabase } from './database.js';
 import { localEnd, localStart, weekShift } from './period-sql.js';
 
@@ -30,60 +39,133 @@ export async function claimPartitions(db: SqlClient, positions: readonly LogPosi
   );
 }
 
-export async function recordProcessed(db: SqlDatabase, events: readonly ProcessedEvent[], requests: readonly RecordedRequest[] = []): Promise<number> {
+/**
+ * Adds the counts of events not recorded yet, once: under the partition's position (read FOR
+ * UPDATE, so a second consumer of the partition — a rebalance's zombie — waits, then sees the moved
+ * position), events at or below it are skipped, even inside a batch that straddles it after a
+ * redelivery. The counts per (quarter hour, region, page) and bot hits per quarter hour are made
+ * here in Node and sent as a few JSON arrays: sending every event (six arrays through `pg`'s
+ * array serialisation) cost a fifth of processing's CPU.
+ */
+export async function recordProcessed(db: SqlDatabase, events: readonly ProcessedEvent[], requests?: RecordedRequests): Promise<number> {
   const byPartition = new Map<number, ProcessedEvent[]>();
   for (const e of events) {
     let list = byPartition.get(e.partition);
     if (list === undefined) byPartition.set(e.partition, (list = []));
     list.push(e);
   }
+  const keyed = requests?.keyed ?? [];
   return await db.transaction(async (tx) => {
-    if (requests.length > 0) {
+    if (keyed.length > 0) {
       // The first copy stays: a copy recorded by another consumer first keeps its place.
       await tx.query(
         `INSERT INTO recent_requests (request_id, log_partition, base_offset, keep_until)
          SELECT i, p, o, timestamptz 'epoch' + k * interval '1 millisecond'
          FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS u(i, p, o, k)
          ON CONFLICT (request_id) DO NOTHING`,
-        [requests.map((r) => r.requestId), requests.map((r) => r.partition), requests.map((r) => r.baseOffset), requests.map((r) => r.keepUntil)],
+        [keyed.map((r) => r.requestId), keyed.map((r) => r.partition), keyed.map((r) => r.baseOffset), keyed.map((r) => r.keepUntil)],
       );
     }
     let recorded = 0;
     for (const [partition, list] of byPartition) {
-      await tx.query('INSERT INTO processed_offsets (log_partition, through) VALUES ($1, -1) ON CONFLICT (log_partition) DO NOTHING', [partition]);
-      // FOR UPDATE: a second consumer of the partition (a rebalance's zombie) waits here, then
-      // sees the moved position and adds nothing.
-      const { rows } = await tx.query<{ n: number }>(
-        `WITH cur AS (SELECT through FROM processed_offsets WHERE log_partition = $1 FOR UPDATE),
-         ev AS (SELECT o, t, r, n, b FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::boolean[]) AS u(o, t, r, n, b)
-                WHERE o > (SELECT through FROM cur)),
-         last AS (SELECT max(o) AS o FROM ev),
-         views AS (
+      const through = await lockPosition(tx, partition);
+      const delta = countNew(list, through);
+      if (delta.events === 0) continue;
+      recorded += delta.events;
+      // Generated ids at or below the position were recorded with the batch that held their first event.
+      const ids: Array<string | number> = [];
+      for (const [id, base] of requests?.generated?.get(partition) ?? []) if (base > through) ids.push(id, base);
+      const at = requests?.at ?? Date.now();
+      await tx.query(
+        `WITH views AS (
            INSERT INTO pending_views (log_partition, batch_through, bucket, region, page_name, views)
-           SELECT $1, (SELECT o FROM last), q, r, n, count(*)
-           FROM (SELECT timestamptz 'epoch' + (t - t % ${QUARTER_HOUR_MS}) * interval '1 millisecond' AS q, r, n FROM ev WHERE NOT b) AS s
-           GROUP BY q, r, n RETURNING 1),
+           SELECT $1, $2, timestamptz 'epoch' + q::bigint * interval '1 millisecond', r, n, c::bigint
+           FROM ROWS FROM (json_array_elements_text($3::json), json_array_elements_text($4::json),
+                           json_array_elements_text($5::json), json_array_elements_text($6::json)) AS u(q, r, n, c)),
          bots AS (
            INSERT INTO pending_bots (log_partition, batch_through, bucket, hits)
-           SELECT $1, (SELECT o FROM last), q, count(*)
-           FROM (SELECT timestamptz 'epoch' + (t - t % ${QUARTER_HOUR_MS}) * interval '1 millisecond' AS q FROM ev WHERE b) AS s
-           GROUP BY q RETURNING 1),
-         moved AS (UPDATE processed_offsets SET through = (SELECT o FROM last)
-                   WHERE log_partition = $1 AND (SELECT o FROM last) IS NOT NULL RETURNING 1)
-         SELECT count(*)::int AS n FROM ev`,
+           SELECT $1, $2, timestamptz 'epoch' + q * interval '1 millisecond', c FROM unnest($7::bigint[], $8::bigint[]) AS u(q, c)),
+         window_ids AS (
+           INSERT INTO recent_batches (log_partition, recorded_at, keep_until, requests)
+           SELECT $1, timestamptz 'epoch' + $9::bigint * interval '1 millisecond',
+                  timestamptz 'epoch' + ($9::bigint + $10::bigint) * interval '1 millisecond', $11::text
+           WHERE $11::text IS NOT NULL)
+         UPDATE processed_offsets SET through = $2 WHERE log_partition = $1`,
         [
           partition,
-          list.map((e) => e.offset),
-          list.map((e) => e.timestamp),
-          list.map((e) => e.region),
-          list.map((e) => e.pageName),
-          list.map((e) => e.bot),
+          delta.last,
+          JSON.stringify(delta.buckets),
+          JSON.stringify(delta.regions),
+          JSON.stringify(delta.pages),
+          JSON.stringify(delta.views),
+          delta.botBuckets,
+          delta.botHits,
+          at,
+          requests?.windowMs ?? 0,
+          ids.length === 0 ? null : JSON.stringify(ids),
         ],
       );
-      recorded += Number(rows[0]?.n ?? 0);
     }
     return recorded;
   });
+}
+
+/** The partition's position, locked until the transaction ends; a partition never claimed starts at -1. */
+async function lockPosition(tx: SqlClient, partition: number): Promise<number> {
+  const select = 'SELECT through::text AS t FROM processed_offsets WHERE log_partition = $1 FOR UPDATE';
+  let { rows } = await tx.query<{ t: string }>(select, [partition]);
+  if (rows.length === 0) {
+    await tx.query('INSERT INTO processed_offsets (log_partition, through) VALUES ($1, -1) ON CONFLICT (log_partition) DO NOTHING', [partition]);
+    ({ rows } = await tx.query<{ t: string }>(select, [partition]));
+  }
+  return Number(rows[0]!.t);
+}
+
+interface Delta {
+  events: number;
+  last: number;
+  buckets: number[];
+  regions: string[];
+  pages: string[];
+  views: number[];
+  botBuckets: number[];
+  botHits: number[];
+}
+
+/** Counts of the events above `through`, per (UTC quarter hour, region, page) and bot hits per quarter hour. */
+function countNew(list: readonly ProcessedEvent[], through: number): Delta {
+  const views = new Map<number, Map<string, Map<string, number>>>();
+  const bots = new Map<number, number>();
+  let events = 0;
+  let last = through;
+  for (const e of list) {
+    const offset = Number(e.offset);
+    if (offset <= through) continue;
+    events++;
+    if (offset > last) last = offset;
+    const q = e.timestamp - (e.timestamp % QUARTER_HOUR_MS);
+    if (e.bot) {
+      bots.set(q, (bots.get(q) ?? 0) + 1);
+      continue;
+    }
+    let regions = views.get(q);
+    if (regions === undefined) views.set(q, (regions = new Map()));
+    let pages = regions.get(e.region);
+    if (pages === undefined) regions.set(e.region, (pages = new Map()));
+    pages.set(e.pageName, (pages.get(e.pageName) ?? 0) + 1);
+  }
+  const d: Delta = { events, last, buckets: [], regions: [], pages: [], views: [], botBuckets: [...bots.keys()], botHits: [...bots.values()] };
+  for (const [q, regions] of views) {
+    for (const [region, pages] of regions) {
+      for (const [page, n] of pages) {
+        d.buckets.push(q);
+        d.regions.push(region);
+        d.pages.push(page);
+        d.views.push(n);
+      }
+    }
+  }
+  return d;
 }
 
 export async function knownRequests(db: SqlClient, ids: readonly string[]): Promise<Map<string, RequestCopy>> {
@@ -95,6 +177,22 @@ export async function knownRequests(db: SqlClient, ids: readonly string[]): Prom
   );
   for (const r of rows) known.set(r.i, { partition: Number(r.p), baseOffset: String(r.o) });
   return known;
+}
+
+/** A partition's recorded batches whose generated ids are still kept (relative to its latest batch), oldest first. */
+export async function recentBatches(db: SqlClient, partition: number): Promise<RecentBatch[]> {
+  const { rows } = await db.query<{ at: number; requests: string }>(
+    `SELECT (extract(epoch FROM recorded_at) * 1000)::float8 AS at, requests FROM recent_batches
+     WHERE log_partition = $1 AND keep_until >= (SELECT max(recorded_at) FROM recent_batches WHERE log_partition = $1)
+     ORDER BY recorded_at`,
+    [partition],
+  );
+  return rows.map((r) => {
+    const flat = JSON.parse(r.requests) as Array<string | number>;
+    const requests: WindowRequest[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) requests.push([String(flat[i]), Number(flat[i + 1])]);
+    return { at: Number(r.at), requests };
+  });
 }
 
 export async function keepRejected(db: SqlClient, rejected: readonly RejectedMessage[]): Promise<void> {
@@ -209,8 +307,13 @@ export async function foldPending(db: SqlDatabase, timeZone: string, weekStart: 
       [timeZone],
     );
     result.botHits = Number(bots.rows[0]?.hits ?? 0);
-    // Request ids no other copy can meet any more.
+    // Request ids no other copy can meet any more. A partition's generated ids are kept relative to
+    // its latest recorded batch, so a partition whose processing stopped keeps its last minutes.
     await tx.query('DELETE FROM recent_requests WHERE keep_until < now()');
+    await tx.query(
+      `DELETE FROM recent_batches AS b USING (SELECT log_partition, max(recorded_at) AS latest FROM recent_batches GROUP BY log_partition) AS l
+       WHERE b.log_partition = l.log_partition AND b.keep_until < l.latest`,
+    );
     await tx.query(
       `INSERT INTO consolidation_runs (window_start, window_end, time_zone, daily_rows, weekly_rows, monthly_rows, mode)
        VALUES (now(), now(), $1, $2, $3, $4, 'fold')`,

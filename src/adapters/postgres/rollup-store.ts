@@ -9,7 +9,8 @@ import type {
   Dimension,
   FoldResult,
   ProcessedEvent,
-  RecordedRequest,
+  RecentBatch,
+  RecordedRequests,
   ReplaceResult,
   RequestCopy,
   ReplaceWindow,
@@ -32,6 +33,7 @@ import {
   knownRequests,
   lastWindowRecompute,
   lockConsolidation,
+  recentBatches,
   recordProcessed,
 } from './pending-sql.js';
 import { botHitsOf, breakdownOf, deriveSums, distinctOf, seriesOf, viewsOf } from './stats-sql.js';
@@ -90,12 +92,16 @@ export class SqlRollupStore implements RollupStore {
     await claimPartitions(this.db, positions);
   }
 
-  async recordProcessed(events: readonly ProcessedEvent[], requests: readonly RecordedRequest[] = []): Promise<number> {
-    return events.length === 0 && requests.length === 0 ? 0 : await recordProcessed(this.db, events, requests);
+  async recordProcessed(events: readonly ProcessedEvent[], requests?: RecordedRequests): Promise<number> {
+    return events.length === 0 && (requests?.keyed?.length ?? 0) === 0 ? 0 : await recordProcessed(this.db, events, requests);
   }
 
   async knownRequests(requestIds: readonly string[]): Promise<Map<string, RequestCopy>> {
     return await knownRequests(this.db, requestIds);
+  }
+
+  async recentBatches(partition: number): Promise<RecentBatch[]> {
+    return await recentBatches(this.db, partition);
   }
 
   async keepRejected(rejected: readonly RejectedMessage[]): Promise<void> {

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LoggedEvent } from '../../domain/event.js';
 import type { EventConsumer, RejectedMessage } from '../../ports/event-bus.js';
 import type { EventStore } from '../../ports/event-store.js';
-import type { RollupStore } from '../../ports/rollup-store.js';
-import { dropCopies, requestIdsOf, RETRY_WINDOW_MS } from './dedup.js';
+import type { ProcessedEvent, RecordedRequest, RecordedRequests, RollupStore, WindowRequest } from '../../ports/rollup-store.js';
+import { dropCopies, isKeyed, keyedIdsOf, RequestWindow, toFirstCopy } from './dedup.js';
 
 export interface ProcessingSettings {
   /** how long a client may retry a request with the same Idempotency-Key */
@@ -26,6 +26,8 @@ export class ProcessingService {
   /** partitions this process has made sure have a recorded position */
   private readonly claimed = new Set<number>();
   private starting: Promise<void> | undefined;
+  /** generated request ids per partition (see RequestWindow for why memory is enough) */
+  private readonly window: RequestWindow;
 
   constructor(
     private readonly consumer: EventConsumer,
@@ -46,6 +48,16 @@ export class ProcessingService {
       help: 'Events written to the event store',
       labelNames: ['kind'] as const,
       registers: [registry],
+    });
+    this.window = new RequestWindow(async (partition) => await this.rollups.recentBatches(partition));
+    const window = this.window;
+    new Gauge({
+      name: 'page_stats_processing_request_window_ids',
+      help: 'Generated request ids held in memory to drop copies of a request (the last minutes of each partition)',
+      registers: [registry],
+      collect() {
+        this.set(window.size());
+      },
     });
     this.batchSeconds = new Histogram({
       name: 'page_stats_processing_batch_seconds',
@@ -87,13 +99,40 @@ export class ProcessingService {
     }
     // Copies of a request stored twice (a produce retried after a lost acknowledgement, a client
     // retrying with an Idempotency-Key) are dropped before anything is written: counted once.
-    const now = Date.now();
-    const { kept: batch, copies, requests } = dropCopies(all, await this.rollups.knownRequests(requestIdsOf(all)), (id) =>
-      now + (id.startsWith('k:') ? this.settings.lateArrivalWindowMs : RETRY_WINDOW_MS),
-    );
+    // Generated ids are looked up in the partition's window in memory, keyed ones in the store.
+    const spans = spansOf(all, rejected);
+    const windows = new Map<number, ReadonlyMap<string, number>>();
+    for (const [partition, span] of spans) windows.set(partition, await this.window.of(partition, span.first));
+    const keyedIds = keyedIdsOf(all);
+    const keyed = keyedIds.length === 0 ? undefined : await this.rollups.knownRequests(keyedIds);
+    const { kept: batch, copies, requests } = dropCopies(all, (id, partition) => {
+      if (isKeyed(id)) {
+        const c = keyed?.get(id);
+        return c === undefined ? undefined : toFirstCopy(c);
+      }
+      const base = windows.get(partition)?.get(id);
+      return base === undefined ? undefined : { partition, base };
+    });
     if (copies > 0) {
       this.dropped.inc({ reason: 'copy' }, copies);
       this.logger.info({ copies }, 'request_copies_dropped');
+    }
+    const at = Date.now();
+    const recorded: RecordedRequests = { keyed: [], generated: new Map(), at, windowMs: this.window.windowMs };
+    for (const r of requests) {
+      if (isKeyed(r.requestId)) {
+        (recorded.keyed as RecordedRequest[]).push({
+          requestId: r.requestId,
+          partition: r.partition,
+          baseOffset: String(r.base),
+          keepUntil: at + this.settings.lateArrivalWindowMs,
+        });
+      } else {
+        const generated = recorded.generated as Map<number, WindowRequest[]>;
+        let list = generated.get(r.partition);
+        if (list === undefined) generated.set(r.partition, (list = []));
+        list.push([r.requestId, r.base]);
+      }
     }
     // Before a partition's first write: a recompute's cut must already list it, or it would count
     // events of this batch that the record below adds again (batches are ascending per partition).
@@ -104,12 +143,18 @@ export class ProcessingService {
       for (const partition of unclaimed.keys()) this.claimed.add(partition);
     }
     const names = await this.store.write(batch);
-    await this.rollups.recordProcessed(
-      batch.map((e, i) => ({ partition: e.partition, offset: e.offset, timestamp: e.timestamp, bot: e.bot, ...names[i]! })),
-      requests,
-    );
+    const processed: ProcessedEvent[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
+      const n = names[i]!;
+      processed[i] = { partition: e.partition, offset: e.offset, timestamp: e.timestamp, bot: e.bot, region: n.region, pageName: n.pageName };
+    }
+    await this.rollups.recordProcessed(processed, recorded);
+    // Only now, with the batch recorded, may its ids join the windows (a failed batch comes again).
+    for (const [partition, span] of spans) this.window.recorded(partition, span.last, at, recorded.generated?.get(partition) ?? []);
     end();
-    const bots = batch.reduce((n, e) => n + (e.bot ? 1 : 0), 0);
+    let bots = 0;
+    for (const e of batch) if (e.bot) bots++;
     this.processed.inc({ kind: 'page_view' }, batch.length - bots);
     if (bots > 0) this.processed.inc({ kind: 'bot' }, bots);
   }
@@ -125,4 +170,21 @@ export class ProcessingService {
     await this.consumer.stop();
     this.logger.info('processing_stopped');
   }
+}
+
+/** The first and last offset each partition's messages in a batch span (decoded or not). */
+function spansOf(events: readonly LoggedEvent[], rejected: readonly RejectedMessage[]): Map<number, { first: number; last: number }> {
+  const spans = new Map<number, { first: number; last: number }>();
+  const add = (partition: number, offset: string): void => {
+    const o = Number(offset);
+    const s = spans.get(partition);
+    if (s === undefined) spans.set(partition, { first: o, last: o });
+    else {
+      if (o < s.first) s.first = o;
+      if (o > s.last) s.last = o;
+    }
+  };
+  for (const e of events) add(e.partition, e.offset);
+  for (const r of rejected) add(r.partition, r.offset);
+  return spans;
 }
