@@ -25,15 +25,14 @@ import { restrictDataDir } from './data-dir-permissions.js';
 
 /**
  * The only place that picks adapters: a store whose variable is unset is embedded, and every
- * embedded store lives in one PGlite database in DATA_DIR, opened on first use.
+ * embedded store lives in one PGlite database in DATA_DIR, opened on first use. Every adapter is
+ * opened once, however many roles ask for it, and closed once, in the reverse order of opening,
+ * the shared embedded databases last.
  */
 export class Adapters {
-  private embedded: Promise<SqlDatabase> | undefined;
-  private embeddedLog: Promise<SqlDatabase> | undefined;
+  private readonly opened = new Map<string, Promise<unknown>>();
+  private readonly closers: Array<{ name: string; close: () => Promise<void> }> = [];
   private unlock: (() => void) | undefined;
-  private bus: Promise<EmbeddedBus> | undefined;
-  private kafka: Promise<Kafka> | undefined;
-  private readonly closers: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly config: Config,
@@ -45,16 +44,35 @@ export class Adapters {
     return this.config.kafka === undefined || this.config.influx === undefined || this.config.databaseUrl === undefined;
   }
 
+  /** Opens `name` on first use; `close` (when the adapter is opened) runs once, at close(). */
+  private once<T>(name: string, open: () => Promise<T>, close?: (adapter: T) => Promise<void>): Promise<T> {
+    let adapter = this.opened.get(name) as Promise<T> | undefined;
+    if (adapter === undefined) {
+      adapter = open().then((a) => {
+        if (close !== undefined) this.closers.push({ name, close: async () => await close(a) });
+        return a;
+      });
+      this.opened.set(name, adapter);
+    }
+    return adapter;
+  }
+
   private embeddedDb(): Promise<SqlDatabase> {
-    this.embedded ??= (async () => {
-      this.unlock = lockDataDir(this.config.dataDir);
-      restrictDataDir(this.config.dataDir);
-      const db = await openPgliteWorker(join(this.config.dataDir, 'pglite'));
-      restrictDataDir(this.config.dataDir);
-      this.logger.info({ dataDir: this.config.dataDir }, 'embedded_database_opened');
-      return db;
-    })();
-    return this.embedded;
+    return this.once(
+      'embedded database',
+      async () => {
+        this.unlock = lockDataDir(this.config.dataDir);
+        restrictDataDir(this.config.dataDir);
+        const db = await openPgliteWorker(join(this.config.dataDir, 'pglite'));
+        restrictDataDir(this.config.dataDir);
+        this.logger.info({ dataDir: this.config.dataDir }, 'embedded_database_opened');
+        return db;
+      },
+      async (db) => {
+        await db.close();
+        this.unlock?.();
+      },
+    );
   }
 
   /**
@@ -62,31 +80,36 @@ export class Adapters {
    * while the other database is busy with a consolidation or a large query.
    */
   private embeddedLogDb(): Promise<SqlDatabase> {
-    this.embeddedLog ??= (async () => {
-      await this.embeddedDb(); // takes the DATA_DIR lock first
-      const log = await openPgliteWorker(join(this.config.dataDir, 'log'));
-      restrictDataDir(this.config.dataDir);
-      return log;
-    })();
-    return this.embeddedLog;
+    return this.once(
+      'embedded event log database',
+      async () => {
+        await this.embeddedDb(); // takes the DATA_DIR lock first
+        const log = await openPgliteWorker(join(this.config.dataDir, 'log'));
+        restrictDataDir(this.config.dataDir);
+        return log;
+      },
+      async (log) => await log.close(),
+    );
   }
 
   private embeddedBus(): Promise<EmbeddedBus> {
-    this.bus ??= (async () => {
-      const log = await this.embeddedLogDb();
-      const bus = await EmbeddedBus.open(log, {
-        batchSize: this.config.processingBatchSize,
-        onBatchError: (err, attempt) => this.logger.warn({ err, attempt }, 'processing_batch_failed'),
-      });
-      await moveEventLog(await this.embeddedDb(), log);
-      this.closers.push(async () => await bus.close());
-      return bus;
-    })();
-    return this.bus;
+    return this.once(
+      'embedded bus',
+      async () => {
+        const log = await this.embeddedLogDb();
+        const bus = await EmbeddedBus.open(log, {
+          batchSize: this.config.processingBatchSize,
+          onBatchError: (err, attempt) => this.logger.warn({ err, attempt }, 'processing_batch_failed'),
+        });
+        await moveEventLog(await this.embeddedDb(), log);
+        return bus;
+      },
+      async (bus) => await bus.close(),
+    );
   }
 
   private kafkaClient(settings: NonNullable<Config['kafka']>): Promise<Kafka> {
-    this.kafka ??= (async () => {
+    return this.once('kafka client', async () => {
       const kafka = createKafka(settings, this.logger);
       try {
         await requireTopic(kafka, settings);
@@ -97,74 +120,81 @@ export class Adapters {
         this.logger.warn({ err, topic: settings.topic }, 'kafka_topic_check_failed');
       }
       return kafka;
-    })();
-    return this.kafka;
-  }
-
-  async publisher(): Promise<EventPublisher> {
-    const settings = this.config.kafka;
-    if (settings === undefined) return await this.embeddedBus();
-    const publisher = new KafkaPublisher(await this.kafkaClient(settings), this.logger, {
-      topic: settings.topic,
-      idempotent: settings.idempotent,
-      ...(this.registry ? { registry: this.registry } : {}),
     });
-    this.closers.push(async () => await publisher.close());
-    return publisher;
   }
 
-  async consumer(): Promise<EventConsumer> {
+  publisher(): Promise<EventPublisher> {
     const settings = this.config.kafka;
-    if (settings === undefined) return await this.embeddedBus();
-    const consumer = new KafkaEventConsumer(await this.kafkaClient(settings), this.logger, {
-      topic: settings.topic,
-      groupId: settings.groupId,
-      batchSize: this.config.processingBatchSize,
-      sessionTimeoutMs: settings.sessionTimeoutMs,
-    });
-    this.closers.push(async () => await consumer.stop());
-    return consumer;
+    if (settings === undefined) return this.embeddedBus();
+    return this.once(
+      'kafka publisher',
+      async () =>
+        new KafkaPublisher(await this.kafkaClient(settings), this.logger, {
+          topic: settings.topic,
+          idempotent: settings.idempotent,
+          ...(this.registry ? { registry: this.registry } : {}),
+        }),
+      async (publisher) => await publisher.close(),
+    );
   }
 
-  async eventStore(): Promise<EventStore> {
+  consumer(): Promise<EventConsumer> {
+    const settings = this.config.kafka;
+    if (settings === undefined) return this.embeddedBus();
+    return this.once(
+      'kafka consumer',
+      async () =>
+        new KafkaEventConsumer(await this.kafkaClient(settings), this.logger, {
+          topic: settings.topic,
+          groupId: settings.groupId,
+          batchSize: this.config.processingBatchSize,
+          sessionTimeoutMs: settings.sessionTimeoutMs,
+        }),
+      async (consumer) => await consumer.stop(),
+    );
+  }
+
+  eventStore(): Promise<EventStore> {
     const influx = this.config.influx;
     const limits = { maxPageNames: this.config.maxPageNames, maxRegions: this.config.maxRegions };
-    if (influx === undefined) return await EmbeddedEventStore.open(await this.embeddedDb(), limits);
-    return await InfluxEventStore.open({ ...influx, ...limits });
+    if (influx === undefined) return this.once('embedded event store', async () => await EmbeddedEventStore.open(await this.embeddedDb(), limits));
+    return this.once(
+      'influxdb event store',
+      async () => await InfluxEventStore.open({ ...influx, ...limits }),
+      async (store) => await store.close(),
+    );
   }
 
   /**
    * Dashboard sessions live next to the rollups: every replica of the admin API shares them.
    * On PostgreSQL the store opens on first use, so ingest starts while PostgreSQL is down.
    */
-  async sessionStore(): Promise<SessionStore> {
-    if (this.config.databaseUrl !== undefined) {
-      const db = namingOutages(openPostgres(this.config.databaseUrl, { max: 2 }), 'PostgreSQL');
-      this.closers.push(async () => await db.close());
+  sessionStore(): Promise<SessionStore> {
+    const url = this.config.databaseUrl;
+    if (url === undefined) return this.once('embedded session store', async () => await SqlSessionStore.open(await this.embeddedDb()));
+    return this.once('postgresql session store', async () => {
+      const db = namingOutages(openPostgres(url, { max: 2 }), 'PostgreSQL');
+      this.closers.push({ name: 'postgresql session pool', close: async () => await db.close() });
       return lazySessionStore(() => SqlSessionStore.open(db));
-    }
-    return await SqlSessionStore.open(await this.embeddedDb());
+    });
   }
 
-  async rollupStore(): Promise<RollupStore> {
-    if (this.config.databaseUrl !== undefined) {
-      const db = namingOutages(openPostgres(this.config.databaseUrl, { settings: ROLLUP_SESSION }), 'PostgreSQL');
-      const store = new SqlRollupStore(db);
-      this.closers.push(async () => await store.close());
-      return store;
-    }
-    return new SqlRollupStore(await this.embeddedDb());
+  rollupStore(): Promise<RollupStore> {
+    const url = this.config.databaseUrl;
+    if (url === undefined) return this.once('embedded rollup store', async () => new SqlRollupStore(await this.embeddedDb()));
+    return this.once(
+      'postgresql rollup store',
+      async () => new SqlRollupStore(namingOutages(openPostgres(url, { settings: ROLLUP_SESSION }), 'PostgreSQL')),
+      async (store) => await store.close(),
+    );
   }
 
-  /** Closes what was opened, the shared embedded database last. */
+  /** Closes what was opened, each once, in the reverse order of opening (the embedded databases were opened first). */
   async close(): Promise<void> {
-    for (const close of this.closers.reverse()) {
-      await close().catch((err: unknown) => this.logger.error({ err }, 'adapter_close_failed'));
-    }
-    if (this.embeddedLog !== undefined) await (await this.embeddedLog).close();
-    if (this.embedded !== undefined) {
-      await (await this.embedded).close();
-      this.unlock?.();
+    const closers = this.closers.splice(0).reverse();
+    this.opened.clear();
+    for (const { name, close } of closers) {
+      await close().catch((err: unknown) => this.logger.error({ err, adapter: name }, 'adapter_close_failed'));
     }
   }
 }

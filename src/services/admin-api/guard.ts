@@ -4,8 +4,10 @@ import { verifySession, verifyToken, type CredentialHashes } from './auth.js';
 
 export const SESSION_COOKIE = 'page_stats_session';
 
+export type AdminGuard = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 /** preHandler for every admin-only route: a bearer token (scripts) or a session cookie (dashboard). */
-export function adminGuard(hashes: CredentialHashes, now: () => number) {
+export function adminGuard(hashes: CredentialHashes, now: () => number): AdminGuard {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = req.headers.authorization;
     if (header !== undefined) {

@@ -4,8 +4,7 @@ import { invalidInput } from '../../domain/errors.js';
 import type { WeekStart } from '../../domain/periods.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { RollupStore } from '../../ports/rollup-store.js';
-import type { CredentialHashes } from './auth.js';
-import { adminGuard } from './guard.js';
+import type { AdminGuard } from './guard.js';
 import { fail, parseDayRange, parseQuery } from './query-params.js';
 import { documented } from './route-docs.js';
 import { rowRoutes } from './row-routes.js';
@@ -15,7 +14,8 @@ export interface AdminApiDeps {
   rollups: RollupStore;
   /** for the realtime panel; absent where this process has no event store */
   events: EventStore | undefined;
-  hashes: CredentialHashes;
+  /** who may read: built once per process with its credentials */
+  requireAdmin: AdminGuard;
   now: () => number;
   timezone: string;
   weekStart: WeekStart;
@@ -37,7 +37,7 @@ const TOP_PAGES = 10;
 
 /** The admin read API the dashboard and scripts use. Every route here is admin-only. */
 export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
-  app.addHook('preHandler', adminGuard(deps.hashes, deps.now));
+  app.addHook('preHandler', deps.requireAdmin);
   await rowRoutes(app, deps);
   await statsRoutes(app, deps);
 

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, invalidInput } from '../../domain/errors.js';
 import { issueSession, readSession, verifyPassword, type CredentialHashes } from './auth.js';
-import { adminGuard, SESSION_COOKIE } from './guard.js';
+import { type AdminGuard, SESSION_COOKIE } from './guard.js';
 
 export interface SessionDeps {
   hashes: CredentialHashes;
+  /** the admin API's guard, for GET /api/session */
+  requireAdmin: AdminGuard;
   sessionTtlMs: number;
   now: () => number;
   timezone: string;
@@ -16,7 +18,7 @@ const LoginBody = z.object({ password: z.string().min(1).max(1_024) });
 
 /** Dashboard sign-in: password → HttpOnly, SameSite=Strict session cookie. */
 export async function sessionRoutes(app: FastifyInstance, deps: SessionDeps): Promise<void> {
-  const requireAdmin = adminGuard(deps.hashes, deps.now);
+  const requireAdmin = deps.requireAdmin;
 
   app.post('/api/login', { config: { rateLimit: { max: 10, timeWindow: 60_000 } } }, async (req, reply) => {
     const parsed = LoginBody.safeParse(req.body);
