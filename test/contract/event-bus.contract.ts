@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoggedEvent, PageViewEvent } from '../../src/domain/event.js';
 import type { EventConsumer, EventPublisher } from '../../src/ports/event-bus.js';
 import { HOSTILE_NAMES } from './names.js';
@@ -12,22 +12,31 @@ export interface BusUnderTest {
 
 const event = (pageName: string, region = 'DE'): PageViewEvent => ({ timestamp: Date.parse('2025-06-01T12:00:00Z'), region, pageName, bot: false });
 
-async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+const POLL = { timeout: 60_000, interval: 20 };
+
+/** Consumes with a new consumer of the group until `done` holds for what it has seen, then stops it. */
+async function consumeUntil(bus: BusUnderTest, done: (seen: readonly LoggedEvent[]) => boolean): Promise<LoggedEvent[]> {
+  const seen: LoggedEvent[] = [];
+  const consumer = await bus.consumer();
+  await consumer.start(async (batch) => {
+    seen.push(...batch);
+  });
+  await expect.poll(() => done(seen), POLL).toBe(true);
+  await consumer.stop();
+  return seen;
 }
 
-/** The event-bus contract (publisher + consumer group), run against every adapter. */
-export function eventBusContract(name: string, open: () => Promise<BusUnderTest>): void {
+/**
+ * The event-bus contract (publisher + consumer group), run against every adapter. `open` gives
+ * each test a log of its own (a topic and group, a schema), named after the test.
+ */
+export function eventBusContract(name: string, open: (testName: string) => Promise<BusUnderTest>): void {
   describe(`EventBus contract: ${name}`, () => {
     let bus: BusUnderTest;
-    beforeAll(async () => {
-      bus = await open();
+    beforeEach(async ({ task }) => {
+      bus = await open(task.name);
     });
-    afterAll(async () => await bus?.dispose());
+    afterEach(async () => await bus?.dispose());
 
     it('delivers every published event once, with its identity, in offset order per partition; failed batches again', async () => {
       const published = Array.from({ length: 500 }, (_, i) => event(`/p/${i}`));
@@ -42,7 +51,7 @@ export function eventBusContract(name: string, open: () => Promise<BusUnderTest>
         }
         seen.push(...batch);
       });
-      await until(() => new Set(seen.map((e) => e.pageName)).size >= 500);
+      await expect.poll(() => new Set(seen.map((e) => e.pageName)).size, POLL).toBeGreaterThanOrEqual(500);
       await consumer.stop();
       const names = seen.map((e) => e.pageName);
       expect(new Set(names)).toEqual(new Set(published.map((e) => e.pageName)));
@@ -54,26 +63,18 @@ export function eventBusContract(name: string, open: () => Promise<BusUnderTest>
     });
 
     it('a new consumer of the group resumes after the committed offsets', async () => {
+      const before = Array.from({ length: 30 }, (_, i) => event(`/before-restart/${i}`));
+      await bus.publisher.publish(before);
+      const first = await consumeUntil(bus, (seen) => seen.length >= before.length);
+      expect(first.map((e) => e.pageName).sort()).toEqual(before.map((e) => e.pageName).sort());
       await bus.publisher.publish([event('/after-restart')]);
-      const seen: LoggedEvent[] = [];
-      const consumer = await bus.consumer();
-      await consumer.start(async (batch) => {
-        seen.push(...batch);
-      });
-      await until(() => seen.some((e) => e.pageName === '/after-restart'));
-      await consumer.stop();
+      const seen = await consumeUntil(bus, (seen) => seen.some((e) => e.pageName === '/after-restart'));
       expect(seen.map((e) => e.pageName)).toEqual(['/after-restart']);
     });
 
     it('round-trips hostile names and the bot flag exactly', async () => {
       await bus.publisher.publish(HOSTILE_NAMES.map((n) => ({ ...event(n, n), bot: n.length % 2 === 0 })));
-      const seen: LoggedEvent[] = [];
-      const consumer = await bus.consumer();
-      await consumer.start(async (batch) => {
-        seen.push(...batch);
-      });
-      await until(() => seen.length >= HOSTILE_NAMES.length);
-      await consumer.stop();
+      const seen = await consumeUntil(bus, (seen) => seen.length >= HOSTILE_NAMES.length);
       expect(seen.map((e) => [e.region, e.pageName, e.bot, e.timestamp]).sort()).toEqual(
         HOSTILE_NAMES.map((n) => [n, n, n.length % 2 === 0, Date.parse('2025-06-01T12:00:00Z')]).sort(),
       );

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OVERFLOW_NAME, type CardinalityLimits } from '../../src/adapters/cardinality.js';
 import type { LoggedEvent } from '../../src/domain/event.js';
 import type { EventStore } from '../../src/ports/event-store.js';
@@ -26,24 +26,30 @@ export interface OpenedStore {
 
 const ROOMY: CardinalityLimits = { maxPageNames: 10_000, maxRegions: 10_000 };
 
-/** The event-store contract, run against every adapter. */
-export function eventStoreContract(name: string, open: (limits: CardinalityLimits) => Promise<OpenedStore>): void {
+/** Three days of March 2025 in UTC: DE views at both edges of the 1st and on the 2nd, a US view and a US bot. */
+const marchEdges = (): LoggedEvent[] => [
+  ev('2025-03-01T00:00:00.000Z'),
+  ev('2025-03-01T23:59:59.999Z'),
+  ev('2025-03-02T00:00:00.000Z'),
+  ev('2025-03-01T10:00:00Z', 'US', '/pricing'),
+  ev('2025-03-01T10:00:00Z', 'US', '/pricing', true),
+];
+
+/**
+ * The event-store contract, run against every adapter. `open` gives each test a store of its own
+ * (a database, a schema), named after the test.
+ */
+export function eventStoreContract(name: string, open: (testName: string, limits: CardinalityLimits) => Promise<OpenedStore>): void {
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
     let dispose: () => Promise<void>;
-    beforeAll(async () => {
-      ({ store, dispose } = await open(ROOMY));
+    beforeEach(async ({ task }) => {
+      ({ store, dispose } = await open(task.name, ROOMY));
     });
-    afterAll(async () => await dispose?.());
+    afterEach(async () => await dispose?.());
 
     it('counts page views per local day, region and page; bots apart', async () => {
-      await store.write([
-        ev('2025-03-01T00:00:00.000Z'),
-        ev('2025-03-01T23:59:59.999Z'),
-        ev('2025-03-02T00:00:00.000Z'),
-        ev('2025-03-01T10:00:00Z', 'US', '/pricing'),
-        ev('2025-03-01T10:00:00Z', 'US', '/pricing', true),
-      ]);
+      await store.write(marchEdges());
       const counts = await store.dailyCounts(at('2025-03-01T00:00:00Z'), at('2025-03-03T00:00:00Z'), 'UTC');
       expect(counts.sort((a, b) => a.dayStart - b.dayStart || a.region.localeCompare(b.region))).toEqual([
         { dayStart: at('2025-03-01T00:00:00Z'), region: 'DE', pageName: '/', views: 2 },
@@ -74,6 +80,7 @@ export function eventStoreContract(name: string, open: (limits: CardinalityLimit
     });
 
     it('the range is [from, to)', async () => {
+      await store.write(marchEdges());
       const counts = await store.dailyCounts(at('2025-03-01T00:00:00.001Z'), at('2025-03-02T00:00:00Z'), 'UTC');
       expect(total(counts)).toBe(2); // 00:00:00.000 is before `from`; 2025-03-02T00:00 is `to`
     });
@@ -120,8 +127,8 @@ export function eventStoreContract(name: string, open: (limits: CardinalityLimit
       expect(await store.ready()).toBe(true);
     });
 
-    it('counts page names past MAX_PAGE_NAMES and regions past MAX_REGIONS as (other), and keeps the caps after a restart', async () => {
-      const capped = await open({ maxPageNames: 3, maxRegions: 2 });
+    it('counts page names past MAX_PAGE_NAMES and regions past MAX_REGIONS as (other), and keeps the caps after a restart', async ({ task }) => {
+      const capped = await open(`${task.name} capped`, { maxPageNames: 3, maxRegions: 2 });
       try {
         const t = at('2025-06-10T12:00:00Z');
         const e = (pageName: string, region: string): LoggedEvent => ({ ...ev('2025-06-10T12:00:00Z', region, pageName), timestamp: t });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decomposeDays } from '../../src/domain/periods.js';
 import type { DailyCount } from '../../src/ports/event-store.js';
 import { CutMovedError, type RollupRow, type RollupStore } from '../../src/ports/rollup-store.js';
@@ -6,32 +6,38 @@ import { HOSTILE_NAMES } from './names.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
-/** The rollup-store contract, run against every adapter. */
-export function rollupStoreContract(name: string, open: () => Promise<{ store: RollupStore; dispose(): Promise<void> }>): void {
+/** The week of 29 December 2025 across the year's end, in UTC, with a bot day. */
+const yearEndWindow = async (store: RollupStore) =>
+  await store.replaceWindow({
+    start: at('2025-12-29T00:00:00Z'),
+    end: at('2026-01-02T00:00:00Z'),
+    timeZone: 'UTC',
+    weekStart: 1,
+    daily: [
+      { dayStart: at('2025-12-29T00:00:00Z'), region: 'DE', pageName: '/', views: 2 },
+      { dayStart: at('2025-12-31T00:00:00Z'), region: 'DE', pageName: '/', views: 3 },
+      { dayStart: at('2026-01-01T00:00:00Z'), region: 'DE', pageName: '/', views: 5 },
+      { dayStart: at('2026-01-01T00:00:00Z'), region: 'US', pageName: '/x', views: 1 },
+    ],
+    bots: [{ dayStart: at('2026-01-01T00:00:00Z'), hits: 4 }],
+  });
+
+/**
+ * The rollup-store contract, run against every adapter. `open` gives each test a store of its
+ * own (a database, a schema), named after the test and migrated; migrating it again changes nothing.
+ */
+export function rollupStoreContract(name: string, open: (testName: string) => Promise<{ store: RollupStore; dispose(): Promise<void> }>): void {
   describe(`RollupStore contract: ${name}`, () => {
     let store: RollupStore;
     let dispose: () => Promise<void>;
-    beforeAll(async () => {
-      ({ store, dispose } = await open());
-      await store.migrate();
+    beforeEach(async ({ task }) => {
+      ({ store, dispose } = await open(task.name));
       await store.migrate(); // idempotent
     });
-    afterAll(async () => await dispose?.());
+    afterEach(async () => await dispose?.());
 
     it('replaces a window and derives weeks and months (UTC)', async () => {
-      const result = await store.replaceWindow({
-        start: at('2025-12-29T00:00:00Z'),
-        end: at('2026-01-02T00:00:00Z'),
-        timeZone: 'UTC',
-        weekStart: 1,
-        daily: [
-          { dayStart: at('2025-12-29T00:00:00Z'), region: 'DE', pageName: '/', views: 2 },
-          { dayStart: at('2025-12-31T00:00:00Z'), region: 'DE', pageName: '/', views: 3 },
-          { dayStart: at('2026-01-01T00:00:00Z'), region: 'DE', pageName: '/', views: 5 },
-          { dayStart: at('2026-01-01T00:00:00Z'), region: 'US', pageName: '/x', views: 1 },
-        ],
-        bots: [{ dayStart: at('2026-01-01T00:00:00Z'), hits: 4 }],
-      });
+      const result = await yearEndWindow(store);
       expect(result).toEqual({ daily: 4, weekly: 2, monthly: 3 });
       const weekly = await store.query({ granularity: 'weekly', start: at('2025-12-01T00:00:00Z'), end: at('2026-02-01T00:00:00Z') });
       expect(weekly).toEqual([
@@ -51,6 +57,7 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
     });
 
     it('recomputing part of a week keeps the other days of that week', async () => {
+      await yearEndWindow(store);
       await store.replaceWindow({
         start: at('2026-01-01T00:00:00Z'),
         end: at('2026-01-02T00:00:00Z'),
@@ -115,7 +122,7 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
     });
 
     it('stats read the summed rollups exactly: views, distinct keys, breakdown, series, paging', async () => {
-      // 2031: no other test writes there. Two regions, three pages, 40 days across a month edge.
+      // Two regions, three pages, 40 days across a month edge.
       const first = at('2031-01-20T00:00:00Z');
       const daily: DailyCount[] = [];
       for (let d = 0; d < 40; d++) {
@@ -167,7 +174,7 @@ export function rollupStoreContract(name: string, open: () => Promise<{ store: R
     });
 
     it('incremental: recorded events fold in once; a redelivered batch adds nothing; a recompute at a cut leaves later events pending', async () => {
-      // 2032: nobody else writes there. Partition 7 of some log.
+      // Partition 7 of some log.
       const t0 = at('2032-03-10T10:00:00Z');
       const ev = (offset: number, minutes: number, region: string, pageName: string, bot = false) => ({
         partition: 7,

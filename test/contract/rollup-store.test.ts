@@ -1,19 +1,36 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/adapters/postgres/migrations.js';
 import { openPostgres } from '../../src/adapters/postgres/pg.js';
 import { openPglite } from '../../src/adapters/postgres/pglite.js';
 import { SqlRollupStore } from '../../src/adapters/postgres/rollup-store.js';
 import { decomposeDays } from '../../src/domain/periods.js';
-import { createTestDatabase } from '../helpers/postgres.js';
+import { createTemplateDatabase, createTestDatabase } from '../helpers/postgres.js';
+import { storeName, useSchema } from './isolation.js';
 import { rollupStoreContract } from './rollup-store.contract.js';
 
-rollupStoreContract('PGlite', async () => {
-  const db = await openPglite(undefined);
-  return { store: new SqlRollupStore(db), dispose: async () => await db.close() };
+// One server per adapter for the file; each test gets a migrated schema or database of its own.
+let pglite: Awaited<ReturnType<typeof openPglite>> | undefined;
+let template: Awaited<ReturnType<typeof createTemplateDatabase>> | undefined;
+afterAll(async () => {
+  await pglite?.close();
+  await template?.drop();
 });
 
-rollupStoreContract('PostgreSQL', async () => {
-  const database = await createTestDatabase('rollup');
+rollupStoreContract('PGlite', async (testName) => {
+  pglite ??= await openPglite(undefined);
+  await useSchema(pglite, `rollup_${storeName(testName)}`);
+  const store = new SqlRollupStore(pglite);
+  await store.migrate();
+  return { store, dispose: async () => {} };
+});
+
+rollupStoreContract('PostgreSQL', async (testName) => {
+  template ??= await createTemplateDatabase('rollup', async (url) => {
+    const migrating = new SqlRollupStore(openPostgres(url));
+    await migrating.migrate();
+    await migrating.close();
+  });
+  const database = await template.copy(`rollup_${storeName(testName)}`);
   const store = new SqlRollupStore(openPostgres(database.url));
   return {
     store,
