@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import type { Clock } from '../../src/ports/clock.js';
 import { composeApp, type RunningApp } from '../../src/runtime/composition.js';
 import { loadConfig } from '../../src/runtime/config.js';
@@ -89,12 +90,12 @@ export async function postEvents(url: string, events: readonly object[], batch =
 /** Waits until processing has stored `expected` events (page views and bots) since `from`. */
 export async function waitForProcessed(app: RunningApp, from: number, to: number, expected: number): Promise<void> {
   const store = app.eventStore!;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const views = (await store.dailyCounts(from, to, 'UTC')).reduce((n, c) => n + c.views, 0);
-    const bots = (await store.dailyBotCounts(from, to, 'UTC')).reduce((n, c) => n + c.hits, 0);
-    if (views + bots >= expected) return;
-    if (Date.now() > deadline) throw new Error(`processing stored ${views + bots} of ${expected} events`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await vi.waitFor(
+    async () => {
+      const views = (await store.dailyCounts(from, to, 'UTC')).reduce((n, c) => n + c.views, 0);
+      const bots = (await store.dailyBotCounts(from, to, 'UTC')).reduce((n, c) => n + c.hits, 0);
+      if (views + bots < expected) throw new Error(`processing stored ${views + bots} of ${expected} events`);
+    },
+    { timeout: 60_000, interval: 100 },
+  );
 }

@@ -199,8 +199,6 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
       return problems.length === 0;
     }, 150_000).catch(() => {});
     if (problems.length > 0) {
-      const { writeFileSync } = await import('node:fs');
-      writeFileSync('/tmp/processing.log', all.filter((p) => p.child.spawnargs.includes('processing')).map((p) => p.output()).join('\n=====\n'));
       const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       console.log('committed', await committedOffsets(), 'end', JSON.stringify(await admin.fetchTopicOffsets(topic)));
