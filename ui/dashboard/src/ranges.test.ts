@@ -51,6 +51,39 @@ describe('ranges in the browser zone', () => {
   });
 });
 
+describe('ranges in New York', () => {
+  // New York falls back on 1 November 2026 (a 25-hour day) and springs forward on 8 March 2026.
+  beforeAll(() => {
+    vi.stubEnv('TZ', 'America/New_York');
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('a week across the fall-back is seven days of 169 hours', () => {
+    expect(new Date(2026, 10, 2, 12).getTimezoneOffset()).toBe(300);
+    const range = presetRange('7d', new Date(2026, 10, 3, 8));
+    expect(days(range)).toEqual(['2026-10-28', '2026-11-03']);
+    expect(dayCount(range)).toBe(7);
+    expect(range.end.getTime() - range.start.getTime()).toBe(7 * 86_400_000 + 3_600_000);
+    expect(days(previousRange(range))).toEqual(['2026-10-21', '2026-10-27']);
+  });
+
+  it('"today" on a switch day is the whole local day, 23 or 25 hours', () => {
+    const spring = presetRange('today', new Date(2026, 2, 8, 15));
+    expect([spring.start.getHours(), spring.end.getTime() - spring.start.getTime()]).toEqual([0, 23 * 3_600_000]);
+    const autumn = presetRange('today', new Date(2026, 10, 1, 15));
+    expect([autumn.start.getHours(), autumn.end.getTime() - autumn.start.getTime()]).toEqual([0, 25 * 3_600_000]);
+  });
+
+  it('a custom range across the spring switch counts its calendar days', () => {
+    const range = customRange('2026-03-01', '2026-03-31')!;
+    expect(dayCount(range)).toBe(31);
+    expect(range.end.getTime() - range.start.getTime()).toBe(31 * 86_400_000 - 3_600_000);
+    expect(days(presetRange('last-month', new Date(2026, 3, 1, 0, 30)))).toEqual(['2026-03-01', '2026-03-31']);
+  });
+});
+
 describe('dates', () => {
   it('parses real YYYY-MM-DD dates only', () => {
     expect(toIsoDate(parseIsoDate('2028-02-29')!)).toBe('2028-02-29');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toIsoDate, lastDay } from './ranges';
-import { DEFAULT_FILTERS, parseFilters, rangeOf, serializeFilters, type Filters } from './url-state';
+import { lastDay, PRESETS, toIsoDate } from './ranges';
+import { DEFAULT_FILTERS, GRANULARITIES, parseFilters, rangeOf, serializeFilters, type Filters } from './url-state';
 
 describe('URL state', () => {
   it('an empty query string is the default view, and the default view is an empty query string', () => {
@@ -28,6 +28,35 @@ describe('URL state', () => {
     // A custom range without valid dates falls back to the default preset.
     expect(parseFilters('?range=custom&from=2026-02-30&to=2026-03-01')).toEqual(DEFAULT_FILTERS);
     expect(parseFilters('?range=7d&from=2026-01-01&to=2026-01-02')).toEqual({ ...DEFAULT_FILTERS, preset: '7d' });
+  });
+
+  it('round-trips every preset and granularity', () => {
+    for (const preset of PRESETS.map((p) => p.id)) {
+      for (const granularity of GRANULARITIES) {
+        const filters: Filters = { granularity, preset, ...(preset === 'custom' ? { from: '2026-02-28', to: '2026-03-29' } : {}) };
+        expect(parseFilters(serializeFilters(filters))).toEqual(filters);
+      }
+    }
+  });
+
+  it('drops empty, oversized, odd-cased and half-given values', () => {
+    expect(parseFilters('?region=&page=')).toEqual(DEFAULT_FILTERS);
+    expect(parseFilters(`?region=${'A'.repeat(33)}`).region).toBeUndefined();
+    expect(parseFilters(`?region=${'A'.repeat(32)}`).region).toBe('A'.repeat(32));
+    expect(parseFilters('?region=DE%00').region).toBeUndefined();
+    expect(parseFilters(`?page=${'x'.repeat(512)}`).page).toBe('x'.repeat(512));
+    expect(parseFilters('?granularity=WEEKLY&range=7D')).toEqual(DEFAULT_FILTERS);
+    expect(parseFilters('?range=custom&from=2026-03-01')).toEqual(DEFAULT_FILTERS);
+    expect(parseFilters('?range=custom&from=2026-3-1&to=2026-03-31')).toEqual(DEFAULT_FILTERS);
+    // a repeated parameter: the first one counts
+    expect(parseFilters('?region=DE&region=FR&granularity=monthly&granularity=weekly')).toEqual({ ...DEFAULT_FILTERS, region: 'DE', granularity: 'monthly' });
+  });
+
+  it('a custom range given backwards keeps its URL and covers the same days', () => {
+    const filters = parseFilters('?range=custom&from=2026-11-30&to=2026-11-01');
+    expect(filters).toEqual({ ...DEFAULT_FILTERS, preset: 'custom', from: '2026-11-30', to: '2026-11-01' });
+    const range = rangeOf(filters, new Date(2026, 10, 15));
+    expect([toIsoDate(range.start), toIsoDate(lastDay(range))]).toEqual(['2026-11-01', '2026-11-30']);
   });
 
   it('turns the filters into days', () => {
