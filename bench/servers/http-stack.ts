@@ -3,10 +3,10 @@ import { Registry } from 'prom-client';
 import type { EventPublisher } from '../../src/ports/event-bus.js';
 import { systemClock } from '../../src/ports/clock.js';
 import { loadConfig } from '../../src/runtime/config.js';
-import { createHttpServer, registerHealthRoutes } from '../../src/runtime/http-server.js';
+import { serve } from '../../src/runtime/composition.js';
+import { Lifecycle } from '../../src/runtime/lifecycle.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { createRegionResolver } from '../../src/services/ingest/region.js';
-import { ingestRoutes } from '../../src/services/ingest/routes.js';
+import { ingestModule } from '../../src/runtime/roles/ingest.js';
 
 /**
  * Steps between the bare `node:http` baseline and `page-stats ingest`, to show where an ingest
@@ -35,19 +35,16 @@ if (mode === 'fastify') {
     ready: async () => true,
     close: async () => {},
   };
-  const app = await createHttpServer({ logger, maxBodyBytes: config.maxBodyBytes, trustProxy: config.trustProxy });
-  await app.register(ingestRoutes, {
-    publisher: instant,
-    clock: systemClock,
-    lateArrivalWindowMs: config.lateArrivalWindowMs,
-    resolveRegion: createRegionResolver(config.regionHeader),
-    allowedOrigins: config.allowedOrigins,
-    rateLimitPerMinute: config.rateLimitPerMinute,
+  // The ingest role and the server exactly as `page-stats ingest` builds them, on a log that acknowledges at once.
+  const lifecycle = new Lifecycle(logger, config.shutdownTimeoutMs);
+  const { http } = await serve(config, [ingestModule(instant, { config, clock: systemClock, registry })], {
     registry,
+    lifecycle,
+    pageViewsFirst: true,
+    guard: undefined,
   });
-  registerHealthRoutes(app, { registry, checks: {}, isShuttingDown: () => false, requireAdmin: undefined });
-  await app.listen({ port, host });
-  for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => void app.close().then(() => process.exit(0)));
+  lifecycle.onShutdown('close', async () => await http.close());
+  for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => void lifecycle.shutdown(s).then(() => process.exit(0)));
 } else {
   process.stderr.write('usage: http-stack.ts fastify|ingest-no-log\n');
   process.exit(2);

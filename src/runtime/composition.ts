@@ -69,27 +69,7 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
     for (const [role, build] of ROLES) if (roles.has(role)) built.push([role, await build(ctx)]);
     const modules = built.map(([, m]) => m);
 
-    const http = await createHttpServer({
-      logger,
-      maxBodyBytes: config.maxBodyBytes,
-      trustProxy: config.trustProxy,
-      requestTimeoutMs: config.requestTimeoutMs,
-    });
-    await registerOpenApi(http);
-    for (const m of modules) await m.routes(http);
-    if (modules.some((m) => m.servesUi)) await registerUi(http);
-    const checks: Record<string, Check> = Object.assign({}, ...modules.map((m) => m.checks));
-    const stores: Record<string, Check> = Object.assign({}, ...modules.map((m) => m.stores));
-    registerHealthRoutes(http, {
-      registry,
-      checks: pageViewsFirst ? checks : { ...checks, ...stores },
-      informational: pageViewsFirst ? stores : {},
-      isShuttingDown: () => lifecycle.shuttingDown,
-      requireAdmin: (await ctx.access()).guard,
-    });
-
-    const address = await http.listen({ port: config.port, host: config.host });
-    const url = `http://127.0.0.1:${(http.server.address() as { port: number }).port}`;
+    const { http, url, address } = await serve(config, modules, { registry, lifecycle, pageViewsFirst, guard: (await ctx.access()).guard });
     for (const m of modules) await m.start(url);
     logger.info({ address, roles: [...roles] }, 'listening');
 
@@ -104,6 +84,37 @@ export async function composeApp(config: Config, options: ComposeOptions): Promi
     await adapters.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * One HTTP server for the given role modules: their routes, the UI where one serves it, health
+ * and metrics; listening on PORT. What `page-stats` runs, and what the benchmarks measure.
+ */
+export async function serve(
+  config: Config,
+  modules: readonly RoleModule[],
+  options: { registry: Registry; lifecycle: Lifecycle; pageViewsFirst: boolean; guard: AdminAccess['guard'] },
+): Promise<{ http: FastifyInstance; url: string; address: string }> {
+  const http = await createHttpServer({
+    logger: options.lifecycle.logger,
+    maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+  await registerOpenApi(http);
+  for (const m of modules) await m.routes(http);
+  if (modules.some((m) => m.servesUi)) await registerUi(http);
+  const checks: Record<string, Check> = Object.assign({}, ...modules.map((m) => m.checks));
+  const stores: Record<string, Check> = Object.assign({}, ...modules.map((m) => m.stores));
+  registerHealthRoutes(http, {
+    registry: options.registry,
+    checks: options.pageViewsFirst ? checks : { ...checks, ...stores },
+    informational: options.pageViewsFirst ? stores : {},
+    isShuttingDown: () => options.lifecycle.shuttingDown,
+    requireAdmin: options.guard,
+  });
+  const address = await http.listen({ port: config.port, host: config.host });
+  return { http, url: `http://127.0.0.1:${(http.server.address() as { port: number }).port}`, address };
 }
 
 /** The shared resources of the roles, each built once by whichever role asks first. */

@@ -9,7 +9,7 @@ export class Lifecycle {
   private stopping: Promise<void> | undefined;
 
   constructor(
-    private readonly logger: Logger,
+    readonly logger: Logger,
     private readonly deadlineMs: number,
   ) {}
 
