@@ -44,7 +44,8 @@ export async function processingIdentityCost(ctx: BenchContext): Promise<{ plain
       const databaseUrl = await migratedDatabase(services, `identity_${variant}_${round}`);
       const postgres = new DatabaseCpu(databaseUrl);
       const setup = { kafka, brokers: cluster.brokers.join(','), topic: topics[variant], influxUrl: influx.url, influxPid, databaseUrl };
-      const r = await consumeOnce(ctx, setup, name, name, n);
+      // `--profile processing`: the first round with ids runs under --cpu-prof
+      const r = await consumeOnce(ctx, setup, name, name, n, ctx.options.profile === 'processing' && variant === 'ids' && round === 1);
       const pgUs = (postgres.seconds() / n) * 1e6;
       postgres.stop();
       const v: ProcessingVariant = { rate: n / (r.ms / 1000), processingCpuUs: r.cpuUsPerEvent ?? Number.NaN, influxCpuUs: r.influxCpuUsPerEvent ?? Number.NaN, postgresCpuUs: pgUs };
