@@ -2,9 +2,8 @@
 // fresh influxd as schema-2 lines, then `InfluxEventStore.dailyCounts` timed with influxd's peak
 // memory and this process's. Usage: tsx bench/cardinality/recompute-probe.ts [events]
 import { InfluxEventStore } from '../../src/adapters/influx/event-store.js';
-import { toLine } from '../../src/adapters/influx/line-protocol.js';
 import { startInfluxDB } from '../../test/tooling/influxdb.js';
-import { createInfluxDb, DAY_MS, utcDay, writeLines } from '../lib/dataset.js';
+import { createInfluxDb, DAY_MS, lineBodies, utcDay, writeLines } from '../lib/dataset.js';
 import { MiB, RssWatch, settledRss } from '../lib/influx-probe.js';
 import { cpuSeconds, findPid, formatMs, now } from '../lib/stats.js';
 import { ZipfDay } from '../lib/zipf-events.js';
@@ -17,18 +16,8 @@ try {
   if (pid === undefined) throw new Error('influxd process not found');
   const db = 'probe';
   await createInfluxDb(influx.url, db);
-  function* bodies(): Generator<string> {
-    for (let i = 0; i < day.count; i += 5_000) {
-      const lines: string[] = [];
-      for (let j = i; j < Math.min(day.count, i + 5_000); j++) {
-        const e = day.logged(j);
-        lines.push(toLine(e, e.pageName));
-      }
-      yield lines.join('\n');
-    }
-  }
   const w0 = now();
-  await writeLines(influx.url, db, bodies(), 4);
+  await writeLines(influx.url, db, lineBodies(day.count, 5_000, (i) => day.logged(i)), 4);
   console.log(`wrote ${events} events in ${formatMs(now() - w0)}; influxd RSS ${((await settledRss(pid)) / MiB).toFixed(0)} MiB`);
   const store = await InfluxEventStore.open({ url: influx.url, db, token: undefined, retention: 'INF', maxPageNames: 10_000, maxRegions: 1_000 });
   const watch = new RssWatch(pid, Number.POSITIVE_INFINITY, () => {});

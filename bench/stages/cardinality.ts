@@ -1,11 +1,10 @@
-import { toLine } from '../../src/adapters/influx/line-protocol.js';
 import { startInfluxDB } from '../../test/tooling/influxdb.js';
 import { measureAfterStore, processEvents, ROUND, setupFor, type ProcessingTotals } from '../cardinality/after.js';
 import { measureBefore, type VariantResult } from '../cardinality/before.js';
 import { foldAfterEachRound, measureConsolidation, openRollups, type ConsolidationFigures } from '../cardinality/consolidation.js';
 import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
-import { createInfluxDb, utcDay, writeLines } from '../lib/dataset.js';
+import { createInfluxDb, lineBodies, utcDay, writeLines } from '../lib/dataset.js';
 import { MiB } from '../lib/influx-probe.js';
 import { num, type Goal } from '../lib/report.js';
 import { formatMs, log, median, now } from '../lib/stats.js';
@@ -59,18 +58,8 @@ export async function benchCardinality(ctx: BenchContext): Promise<void> {
 async function rawSchema2Write(ctx: BenchContext, influxUrl: string, day: ZipfDay): Promise<number> {
   const rawDb = 'bench_schema2_raw';
   await createInfluxDb(influxUrl, rawDb);
-  function* bodies(): Generator<string> {
-    for (let i = 0; i < day.count; i += 5_000) {
-      const lines: string[] = [];
-      for (let j = i; j < Math.min(day.count, i + 5_000); j++) {
-        const e = day.logged(j);
-        lines.push(toLine(e, e.pageName));
-      }
-      yield lines.join('\n');
-    }
-  }
   const w0 = now();
-  await writeLines(influxUrl, rawDb, bodies(), 4);
+  await writeLines(influxUrl, rawDb, lineBodies(day.count, 5_000, (i) => day.logged(i)), 4);
   const rawRate = day.count / ((now() - w0) / 1000);
   ctx.detail(`cardinality after: the same ${num(day.count)} events as schema-2 lines, raw /write (5,000 lines, 4 at a time): ${num(rawRate)} points/s`);
   return rawRate;

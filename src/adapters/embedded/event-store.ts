@@ -1,7 +1,7 @@
 import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, LogPosition, RecentCount, StoredNames } from '../../ports/event-store.js';
 import { CappedNames, type CardinalityLimits } from '../cardinality.js';
-import type { SqlDatabase } from '../postgres/database.js';
+import { answers, type SqlDatabase } from '../postgres/database.js';
 import { localStart } from '../postgres/period-sql.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -116,12 +116,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async ready(): Promise<boolean> {
-    try {
-      await this.db.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+    return await answers(this.db);
   }
 
   async close(): Promise<void> {

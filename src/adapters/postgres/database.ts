@@ -10,3 +10,13 @@ export interface SqlDatabase extends SqlClient {
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** Whether the database answers a query now: the readiness of every store on it. */
+export async function answers(db: SqlClient): Promise<boolean> {
+  try {
+    await db.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -20,7 +20,7 @@ import type {
   SeriesQuery,
   StatsFilter,
 } from '../../ports/rollup-store.js';
-import type { SqlClient, SqlDatabase } from './database.js';
+import { answers, type SqlClient, type SqlDatabase } from './database.js';
 import { migrate } from './migrations.js';
 import { localEnd, localStart, TABLE, weekShift } from './period-sql.js';
 import {
@@ -183,12 +183,7 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async ready(): Promise<boolean> {
-    try {
-      await this.db.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+    return await answers(this.db);
   }
 
   async close(): Promise<void> {
