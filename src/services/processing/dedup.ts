@@ -107,7 +107,16 @@ export class RequestWindow {
     const w = this.partitions.get(partition);
     if (w === undefined) return;
     w.next = last + 1;
-    this.push(w, at, requests);
+    if (requests.length > 0) {
+      // first seen by this batch, so not in the window yet: no lookup before the insert
+      const ids: string[] = new Array(requests.length);
+      for (let i = 0; i < requests.length; i++) {
+        const [id, base] = requests[i]!;
+        w.ids.set(id, base);
+        ids[i] = id;
+      }
+      w.batches.push({ at, ids });
+    }
     const oldest = at - this.windowMs;
     while (w.batches.length > 0 && w.batches[0]!.at < oldest) for (const id of w.batches.shift()!.ids) w.ids.delete(id);
   }
@@ -119,6 +128,7 @@ export class RequestWindow {
     return n;
   }
 
+  /** A batch of a rebuilt window. */
   private push(w: PartitionWindow, at: number, requests: readonly WindowRequest[]): void {
     if (requests.length === 0) return;
     const ids: string[] = [];
