@@ -22,8 +22,7 @@ export function openPostgres(
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const query: SqlClient['query'] = async <T,>(sql: string, params?: readonly unknown[]) =>
-    (await pool.query(sql, params as unknown[])) as unknown as { rows: T[] };
+  const query: SqlClient['query'] = async (sql, params) => ({ rows: (await pool.query(sql, values(params))).rows });
   return {
     pool,
     query,
@@ -39,8 +38,7 @@ export function openPostgres(
       try {
         await client.query('BEGIN');
         const result = await work({
-          query: async <T,>(sql: string, params?: readonly unknown[]) =>
-            (await client.query(sql, params as unknown[])) as unknown as { rows: T[] },
+          query: async (sql, params) => ({ rows: (await client.query(sql, values(params))).rows }),
         });
         await client.query('COMMIT');
         return result;
@@ -55,3 +53,6 @@ export function openPostgres(
     close: async () => await pool.end(),
   };
 }
+
+/** pg takes a mutable array of values. */
+const values = (params: readonly unknown[] | undefined): unknown[] | undefined => (params === undefined ? undefined : [...params]);
