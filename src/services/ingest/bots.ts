@@ -8,8 +8,21 @@ import { isbot } from 'isbot';
  */
 const HTTP_LIBRARY = /^(curl|wget|node|undici|node-fetch|axios|got|python-requests|python-urllib|python-httpx|aiohttp|go-http-client|okhttp|java|apache-httpclient|postmanruntime|httpie|insomnia|ruby|faraday|guzzlehttp|dart)(\/\S*)?(\s+\(.*\))?$/i;
 
+/**
+ * Verdicts remembered per user agent: a site's traffic comes from a few thousand distinct browser
+ * builds, and isbot's pattern is a large regular expression. Bounded: the map starts over when full.
+ */
+const verdicts = new Map<string, boolean>();
+const MAX_REMEMBERED = 10_000;
+
 export function isBotUserAgent(userAgent: string | undefined): boolean {
-  const ua = (userAgent ?? '').trim();
-  if (ua === '' || HTTP_LIBRARY.test(ua)) return false;
-  return isbot(ua);
+  const key = userAgent ?? '';
+  let bot = verdicts.get(key);
+  if (bot === undefined) {
+    const ua = key.trim();
+    bot = ua !== '' && !HTTP_LIBRARY.test(ua) && isbot(ua);
+    if (verdicts.size >= MAX_REMEMBERED) verdicts.clear();
+    verdicts.set(key, bot);
+  }
+  return bot;
 }
