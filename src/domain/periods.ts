@@ -170,23 +170,40 @@ export function previousDays(days: Period, zone: string): Period {
   return { start: first.minus({ days: count }).startOf('day').toMillis(), end: days.start };
 }
 
-/** Period starts of the rollup rows that together cover a range of days exactly once. */
+/**
+ * Period starts of the rollup rows that together cover a range of days exactly once: the rows of
+ * `months`, `weeks` and `days` are added, those of `minus` (days of a month taken whole that lie
+ * outside the range) subtracted. Every view count is exact, so the sums are too; a key whose sum
+ * comes to 0 had no views in the range.
+ */
 export interface Decomposition {
   months: number[];
   weeks: number[];
   days: number[];
+  minus?: { weeks: number[]; days: number[] };
 }
 
-/**
- * Splits whole local days [start, end) into whole months, then whole weeks, then single days,
- * so a range is read from the fewest rollup rows: a year is 12 monthly rows per key instead of
- * 365 daily ones. The pieces partition the days exactly; weeks never cross a month taken whole.
- */
+const pieceCount = (d: Decomposition): number =>
+  d.months.length + d.weeks.length + d.days.length + (d.minus === undefined ? 0 : d.minus.weeks.length + d.minus.days.length);
 
+/**
+ * Splits whole local days [start, end) into the fewest rollup rows: each key has one row per
+ * piece, so a year is 12 monthly rows per key instead of 365 daily ones. Two ways are compared:
+ * whole months, then whole weeks, then single days, all added; or month by month, where a month
+ * cut by the range may be taken whole with the days outside the range subtracted (30 days from
+ * the 3rd: the month, minus 2 days, plus 2 days of the next month: 5 rows per key instead of 12).
+ */
 export function decomposeDays(days: Period, zone: string, weekStart: WeekStart): Decomposition {
-  const out: Decomposition = { months: [], weeks: [], days: [] };
   const from = local(days.start, zone).startOf('day');
   const to = local(days.end, zone).startOf('day');
+  const added = additive(from, to, weekStart);
+  const signed = monthByMonth(from, to, weekStart);
+  return signed !== undefined && pieceCount(signed) < pieceCount(added) ? signed : added;
+}
+
+/** Whole months, then whole weeks, then single days; weeks never cross a month taken whole. */
+function additive(from: DateTime, to: DateTime, weekStart: WeekStart): Decomposition {
+  const out: Decomposition = { months: [], weeks: [], days: [] };
   let firstMonth = from.startOf('month');
   if (firstMonth < from) firstMonth = firstMonth.plus({ months: 1 }).startOf('day');
   let cursor = firstMonth;
@@ -198,6 +215,40 @@ export function decomposeDays(days: Period, zone: string, weekStart: WeekStart):
     out.months.length === 0 ? [[from, to]] : [[from, firstMonth], [cursor, to]];
   for (const [segStart, segEnd] of segments) splitWeeks(segStart, segEnd, weekStart, out);
   return out;
+}
+
+/**
+ * Each calendar month the range touches: whole, or its part in the range added, or the month
+ * taken whole with its days outside the range subtracted, whichever reads fewer rows. Undefined
+ * when no month is taken whole with a subtraction (the additive split is then never worse).
+ */
+function monthByMonth(from: DateTime, to: DateTime, weekStart: WeekStart): Decomposition | undefined {
+  const out: Decomposition = { months: [], weeks: [], days: [] };
+  const minus: Decomposition = { months: [], weeks: [], days: [] };
+  for (let month = from.startOf('month'); month < to; month = month.plus({ months: 1 }).startOf('day')) {
+    const next = month.plus({ months: 1 }).startOf('day');
+    const a = DateTime.max(month, from);
+    const b = DateTime.min(next, to);
+    if (a.toMillis() === month.toMillis() && b.toMillis() === next.toMillis()) {
+      out.months.push(month.toMillis());
+      continue;
+    }
+    const inside: Decomposition = { months: [], weeks: [], days: [] };
+    splitWeeks(a, b, weekStart, inside);
+    const outside: Decomposition = { months: [], weeks: [], days: [] };
+    splitWeeks(month, a, weekStart, outside);
+    splitWeeks(b, next, weekStart, outside);
+    if (1 + pieceCount(outside) < pieceCount(inside)) {
+      out.months.push(month.toMillis());
+      minus.weeks.push(...outside.weeks);
+      minus.days.push(...outside.days);
+    } else {
+      out.weeks.push(...inside.weeks);
+      out.days.push(...inside.days);
+    }
+  }
+  if (minus.weeks.length + minus.days.length === 0) return undefined;
+  return { ...out, minus: { weeks: minus.weeks, days: minus.days } };
 }
 
 function splitWeeks(from: DateTime, to: DateTime, weekStart: WeekStart, out: Decomposition): void {

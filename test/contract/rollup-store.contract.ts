@@ -173,6 +173,36 @@ export function rollupStoreContract(name: string, open: (testName: string) => Pr
       expect(all.reduce((n, r) => n + r.views, 0)).toBe(sum(inRange));
     });
 
+    it('a month taken whole minus its days outside the range answers exactly; keys seen only outside are not counted', async () => {
+      // 2034: no other test writes there. /only-out has views only on 1–2 November, outside the range.
+      const first = at('2034-11-01T00:00:00Z');
+      const daily: DailyCount[] = [];
+      for (let d = 0; d < 35; d++) {
+        const dayStart = first + d * 86_400_000;
+        daily.push({ dayStart, region: 'T1', pageName: '/every', views: 1 + (d % 3) });
+        if (d % 5 === 0) daily.push({ dayStart, region: 'T2', pageName: '/fifth', views: 4 });
+        if (d < 2) daily.push({ dayStart, region: 'T3', pageName: '/only-out', views: 7 });
+      }
+      await store.replaceWindow({ start: first, end: first + 35 * 86_400_000, timeZone: 'UTC', weekStart: 1, daily, bots: [] });
+      // 3 November … 2 December: November minus 1–2 November, plus 1–2 December
+      const days = { start: at('2034-11-03T00:00:00Z'), end: at('2034-12-03T00:00:00Z') };
+      const pieces = decomposeDays(days, 'UTC', 1);
+      expect(pieces.minus?.days.length).toBe(2);
+      const inRange = daily.filter((r) => r.dayStart >= days.start && r.dayStart < days.end);
+      const sum = (rows: typeof daily) => rows.reduce((n, r) => n + r.views, 0);
+      expect(await store.views(pieces, {})).toBe(sum(inRange));
+      expect(await store.views(pieces, { region: 'T3' })).toBe(0);
+      expect(await store.views(pieces, { pageName: '/fifth' })).toBe(sum(inRange.filter((r) => r.pageName === '/fifth')));
+      expect(await store.distinct('page', pieces, {})).toBe(2);
+      expect(await store.distinct('region', pieces, {})).toBe(2);
+      expect(await store.distinct('page', pieces, { region: 'T3' })).toBe(0);
+      const byPage = ['/every', '/fifth']
+        .map((key) => ({ key, views: sum(inRange.filter((r) => r.pageName === key)) }))
+        .sort((a, b) => b.views - a.views);
+      expect(await store.breakdown({ by: 'page', pieces, filter: {}, limit: 10, offset: 0 })).toEqual({ total: sum(inRange), distinct: 2, rows: byPage });
+      expect(await store.breakdown({ by: 'region', pieces, filter: { pageName: '/only-out' }, limit: 10, offset: 0 })).toEqual({ total: 0, distinct: 0, rows: [] });
+    });
+
     it('incremental: recorded events fold in once; a redelivered batch adds nothing; a recompute at a cut leaves later events pending', async () => {
       // Partition 7 of some log.
       const t0 = at('2032-03-10T10:00:00Z');

@@ -80,6 +80,8 @@ describe.each(CASES)('stats API, REPORT_TIMEZONE=$timeZone WEEK_START=$weekStart
     ['2024-03-15', '2025-01-05'],
     ['2024-12-28', '2025-01-01'],
     ['2025-06-30', '2025-07-01'],
+    // November taken whole minus 1–2 November, plus 1–2 December
+    ['2024-11-03', '2024-12-02'],
   ] as const;
   const FILTERS: Filter[] = [{}, { region: 'DE' }, { pageName: '/blog/ünïcødé' }, { region: 'US', pageName: '/' }];
 

@@ -5,6 +5,7 @@ import { parseDurationMs } from '../../src/domain/duration.js';
 import {
   chunkDays,
   coveringDays,
+  type Decomposition,
   decomposeDays,
   localDate,
   parseInstant,
@@ -70,17 +71,30 @@ describe('periods', () => {
 
 describe('decomposeDays', () => {
   const DAY = 86_400_000;
-  /** The local dates a decomposition covers, each piece expanded to its days, in order. */
-  function expand(d: { months: number[]; weeks: number[]; days: number[] }, zone: string, weekStart: WeekStart): string[] {
-    const out: string[] = [];
-    const add = (start: number, end: number) => {
-      for (let t = start; t < end; t = DateTime.fromMillis(t, { zone }).plus({ days: 1 }).startOf('day').toMillis()) out.push(localDate(t, zone));
+  /**
+   * The local dates a decomposition covers, each piece expanded to its days, subtracted pieces
+   * taking their days away, in order; a day counted twice, or taken away more often than
+   * added, shows up as a repeat or a `-` entry.
+   */
+  function expand(d: Decomposition, zone: string, weekStart: WeekStart): string[] {
+    const count = new Map<string, number>();
+    const add = (start: number, end: number, sign: number) => {
+      for (let t = start; t < end; t = DateTime.fromMillis(t, { zone }).plus({ days: 1 }).startOf('day').toMillis()) {
+        count.set(localDate(t, zone), (count.get(localDate(t, zone)) ?? 0) + sign);
+      }
     };
-    for (const m of d.months) add(m, periodOf('monthly', m, zone, weekStart).end);
-    for (const w of d.weeks) add(w, periodOf('weekly', w, zone, weekStart).end);
-    for (const day of d.days) add(day, periodOf('daily', day, zone, weekStart).end);
-    return out.sort();
+    for (const m of d.months) add(m, periodOf('monthly', m, zone, weekStart).end, 1);
+    for (const w of d.weeks) add(w, periodOf('weekly', w, zone, weekStart).end, 1);
+    for (const day of d.days) add(day, periodOf('daily', day, zone, weekStart).end, 1);
+    for (const w of d.minus?.weeks ?? []) add(w, periodOf('weekly', w, zone, weekStart).end, -1);
+    for (const day of d.minus?.days ?? []) add(day, periodOf('daily', day, zone, weekStart).end, -1);
+    return [...count]
+      .filter(([, n]) => n !== 0)
+      .flatMap(([date, n]) => (n > 0 ? Array.from({ length: n }, () => date) : [`-${date}`]))
+      .sort();
   }
+  const pieceCount = (d: Decomposition): number =>
+    d.months.length + d.weeks.length + d.days.length + (d.minus?.weeks.length ?? 0) + (d.minus?.days.length ?? 0);
 
   it('partitions any range of local days into whole months, whole weeks and days, each day once', () => {
     fc.assert(
@@ -97,8 +111,10 @@ describe('decomposeDays', () => {
             expected.push(localDate(t, zone));
           }
           expect(expand(pieces, zone, weekStart)).toEqual(expected);
-          // Few rows: at most 6 edge days on each side of each whole-week run.
-          expect(pieces.days.length).toBeLessThanOrEqual(24);
+          // Few rows: at most 6 edge days on each side of each whole-week run, and subtracted
+          // days only where they make fewer pieces than adding.
+          expect(pieces.days.length + (pieces.minus?.days.length ?? 0)).toBeLessThanOrEqual(24);
+          expect(pieceCount(pieces)).toBeLessThanOrEqual(Math.ceil(length / 28) + 2 * 6 + 4 * 2 + 2);
         },
       ),
       { numRuns: 120 },
@@ -108,13 +124,19 @@ describe('decomposeDays', () => {
   it('takes whole months and weeks where it can', () => {
     const year = decomposeDays({ start: at('2025-01-01T00:00:00Z'), end: at('2026-01-01T00:00:00Z') }, 'UTC', 1);
     expect(year).toEqual({ months: Array.from({ length: 12 }, (_, m) => Date.UTC(2025, m, 1)), weeks: [], days: [] });
-    // Wed 2025-11-05 … Tue 2025-12-02: days to Sunday, three whole weeks, then Monday and Tuesday
-    const d = decomposeDays({ start: at('2025-11-05T00:00:00Z'), end: at('2025-12-03T00:00:00Z') }, 'UTC', 1);
+    // Mon 2025-11-10 … Tue 2025-12-02: three whole weeks, then Monday and Tuesday (subtracting
+    // the month minus 1–9 November would be four pieces)
+    const d = decomposeDays({ start: at('2025-11-10T00:00:00Z'), end: at('2025-12-03T00:00:00Z') }, 'UTC', 1);
     expect(d.months).toEqual([]);
+    expect(d.minus).toBeUndefined();
     expect(d.weeks.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual(['2025-11-10', '2025-11-17', '2025-11-24']);
-    expect(d.days.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual([
-      '2025-11-05', '2025-11-06', '2025-11-07', '2025-11-08', '2025-11-09', '2025-12-01', '2025-12-02',
-    ]);
+    expect(d.days.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual(['2025-12-01', '2025-12-02']);
+    // Sun 2025-11-09 … Wed 2025-11-12 within one week: days
+    expect(decomposeDays({ start: at('2025-11-09T00:00:00Z'), end: at('2025-11-13T00:00:00Z') }, 'UTC', 1)).toEqual({
+      months: [],
+      weeks: [],
+      days: ['2025-11-09', '2025-11-10', '2025-11-11', '2025-11-12'].map((x) => at(`${x}T00:00:00Z`)),
+    });
   });
 
   it('period starts equal stepping with luxon, across DST changes, gaps at midnight and half-hour offsets', () => {
@@ -150,6 +172,20 @@ describe('decomposeDays', () => {
       '2022-09-12T00:00:00.000-03:00',
       '2022-09-13T00:00:00.000-03:00',
     ]);
+  });
+
+  it('takes a month cut by the range whole, minus its days outside, when that reads fewer rows', () => {
+    // 30 days, Tue 2026-11-03 … Wed 2026-12-02: November minus 1–2 November, plus 1–2 December
+    const d = decomposeDays({ start: at('2026-11-03T00:00:00Z'), end: at('2026-12-03T00:00:00Z') }, 'UTC', 1);
+    const ymd = (list: number[] | undefined) => (list ?? []).map((t) => new Date(t).toISOString().slice(0, 10));
+    expect({ months: ymd(d.months), weeks: ymd(d.weeks), days: ymd(d.days), minus: { weeks: ymd(d.minus?.weeks), days: ymd(d.minus?.days) } }).toEqual({
+      months: ['2026-11-01'],
+      weeks: [],
+      days: ['2026-12-01', '2026-12-02'],
+      minus: { weeks: [], days: ['2026-11-01', '2026-11-02'] },
+    });
+    // Mon 2 … Sun 22 November: three whole weeks, cheaper than the month minus four pieces.
+    expect(decomposeDays({ start: at('2026-11-02T00:00:00Z'), end: at('2026-11-23T00:00:00Z') }, 'UTC', 1).minus).toBeUndefined();
   });
 
   it('the previous period has as many local days, across a DST change', () => {

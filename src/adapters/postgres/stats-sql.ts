@@ -37,16 +37,22 @@ function source(key: Dimension | undefined, filter: StatsFilter, p: Params): Sou
   return { prefix: 'site', key: column, where };
 }
 
-/** Every rollup row of the decomposed range: whole months, whole weeks, then single days. */
+/**
+ * Every rollup row of the decomposed range: whole months, whole weeks and single days, plus the
+ * subtracted days and weeks with their views negated. Sums over them are exact; a key can sum to
+ * 0 (all its views in subtracted days), hence `HAVING sum(views) > 0` wherever keys are counted.
+ */
 function pieceRows(src: Source, pieces: Decomposition, p: Params): string {
-  const columns = src.key === undefined ? 'views' : `${src.key} AS key, views`;
   const parts: string[] = [];
-  for (const [g, starts] of [
-    ['monthly', pieces.months],
-    ['weekly', pieces.weeks],
-    ['daily', pieces.days],
+  for (const [g, starts, sign] of [
+    ['monthly', pieces.months, ''],
+    ['weekly', pieces.weeks, ''],
+    ['daily', pieces.days, ''],
+    ['weekly', pieces.minus?.weeks ?? [], '-'],
+    ['daily', pieces.minus?.days ?? [], '-'],
   ] as const) {
     if (starts.length === 0) continue;
+    const columns = src.key === undefined ? `${sign}views AS views` : `${src.key} AS key, ${sign}views AS views`;
     const where = [`period_start = ANY(${p.add(starts.map(iso), 'timestamptz[]')})`, ...src.where].join(' AND ');
     parts.push(`SELECT ${columns} FROM ${src.prefix}_${g} WHERE ${where}`);
   }
