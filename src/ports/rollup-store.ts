@@ -177,11 +177,56 @@ export interface BotRow {
   hits: number;
 }
 
+/** Page views of one bucket, region and page, from an imported file. */
+export interface ImportedCount {
+  /** a UTC quarter hour (events) or a local midnight (daily counts), epoch ms */
+  bucket: number;
+  region: string;
+  pageName: string;
+  views: number;
+}
+
+export type ImportKind = 'events' | 'daily';
+
+/** What a complete source held: its kind is known once its header was read. */
+export interface ImportTotals {
+  kind: ImportKind;
+  lines: number;
+  views: number;
+}
+
+export type ImportStart =
+  | { status: 'started'; id: number }
+  /** a complete source has this content already */
+  | { status: 'already imported'; importedAt: number }
+  /** another import of the same content is writing right now */
+  | { status: 'in progress' };
+
+/** Imported history, kept beside the rollups and added to region_daily by every replace of its days. */
+export interface ImportedCounts {
+  /**
+   * Registers a source (a file, by the SHA-256 of its content) before its rows are written. A
+   * partial source of the same content that is no longer written to is removed first, so the file
+   * is imported again from the start.
+   */
+  beginImport(source: { sha256: string; name: string }): Promise<ImportStart>;
+  /** Adds counts to the source's rows (the same key twice adds up). */
+  addImported(source: number, counts: readonly ImportedCount[]): Promise<void>;
+  /**
+   * Marks the source complete, so its rows count from now on; returns the first and last bucket
+   * (undefined for a file without views).
+   */
+  completeImport(source: number, totals: ImportTotals): Promise<{ first: number; last: number } | undefined>;
+  /** Removes a source that will not be completed (a refused file) and its rows. */
+  abandonImport(source: number): Promise<void>;
+}
+
 /** PostgreSQL tables region_daily, region_weekly, region_monthly (PGlite when embedded). */
-export interface RollupStore {
+export interface RollupStore extends ImportedCounts {
   migrate(): Promise<void>;
   /**
-   * In one transaction: replaces the daily rows of the window with `daily`, and recomputes
+   * In one transaction: replaces the daily rows of the window with `daily` plus the imported
+   * counts of complete sources whose bucket falls in the window, and recomputes
    * every weekly and monthly row whose period touches the window from the daily rows.
    * Throws CutMovedError when a fold ran since `cut` was taken.
    */

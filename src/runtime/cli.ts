@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { composeApp, type Role } from './composition.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedDemo } from './demo.js';
+import { runExport, runImport } from './import-export.js';
 import { createLogger } from './logger.js';
 import { runConsolidateOnce, runMigrate } from './one-shot.js';
 
@@ -19,6 +20,13 @@ Commands:
                              recomputes the late-arrival window every RECOMPUTE_INTERVAL);
                              --from/--to: recomputes those days (YYYY-MM-DD in REPORT_TIMEZONE)
                              from the event store; --recompute: the late-arrival window, now
+  import FILE… [--skip-bad]  import past page views: events (CSV timestamp,region,pageName or
+                             NDJSON) or daily counts (CSV date,region,pageName,views; dates in
+                             REPORT_TIMEZONE), gzip or not; the same file twice counts once. A bad
+                             line refuses the file (nothing stored) unless --skip-bad. The imported
+                             days are consolidated; a JSON report goes to stdout
+  export --from D --to D [--out FILE]
+                             the daily counts of those days in the import's daily-count format
   migrate                    create or upgrade the rollup tables
   help                       this text
 
@@ -59,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       recompute: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      'skip-bad': { type: 'boolean', default: false },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -101,6 +111,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'consolidate':
       return await runConsolidateOnce(config, logger, { from: values.from, to: values.to, recompute: values.recompute });
+    case 'import':
+      return await runImport(config, logger, positionals.slice(1), { skipBad: values['skip-bad'] });
+    case 'export':
+      return await runExport(config, logger, { from: values.from, to: values.to, out: values.out });
     case 'migrate':
       return await runMigrate(config, logger);
     default:

@@ -39,6 +39,9 @@ describe('GET /openapi.json', () => {
       expect(op!.responses?.['200'], path).toBeDefined();
     }
     expect(doc.paths['/admin/consolidate']?.post).toBeDefined();
+    expect(doc.paths['/admin/import']?.post?.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }]);
+    expect(doc.paths['/admin/import']?.post?.parameters?.map((p) => p.name).sort()).toEqual(['name', 'skipBad']);
+    expect(doc.paths['/admin/export']?.get?.parameters?.map((p) => p.name).sort()).toEqual(['from', 'to']);
     const limit = doc.paths['/aggregated-data/breakdown']!.get!.parameters!.find((p) => p.name === 'limit');
     expect(limit?.schema?.maximum).toBe(1000);
   });

@@ -174,6 +174,40 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX recent_batches_partition_idx ON recent_batches (log_partition, recorded_at)
     `,
   },
+  {
+    version: 7,
+    name: 'imported page views',
+    // History brought in by `page-stats import`, kept beside the rollups so every recompute of a
+    // day adds it again. A source is one file, known by the SHA-256 of its decompressed content;
+    // its rows count only once it is complete, so an import that failed half way counts nothing
+    // and is removed when the same file comes again. The integer id keeps each row small (a year
+    // of a large site is hundreds of millions of rows). Buckets are UTC quarter hours for events
+    // (each belongs to one local day in any time zone) and local midnights for daily counts.
+    sql: `
+      CREATE TABLE import_sources (
+        id          bigserial PRIMARY KEY,
+        sha256      text NOT NULL,
+        kind        text,           -- events or daily, from the header
+        name        text NOT NULL,
+        lines       bigint,
+        views       bigint,
+        complete    boolean NOT NULL DEFAULT false,
+        started_at  timestamptz NOT NULL DEFAULT now(),
+        touched_at  timestamptz NOT NULL DEFAULT now(),
+        imported_at timestamptz
+      );
+      CREATE UNIQUE INDEX import_sources_complete_idx ON import_sources (sha256) WHERE complete;
+      CREATE TABLE imported_views (
+        source    bigint NOT NULL,
+        bucket    timestamptz NOT NULL,
+        region    text COLLATE "C" NOT NULL,
+        page_name text COLLATE "C" NOT NULL,
+        views     bigint NOT NULL CHECK (views > 0),
+        PRIMARY KEY (source, bucket, region, page_name)
+      );
+      CREATE INDEX imported_views_bucket_idx ON imported_views (bucket)
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

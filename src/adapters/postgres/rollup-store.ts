@@ -8,6 +8,9 @@ import type {
   BreakdownQuery,
   Dimension,
   FoldResult,
+  ImportStart,
+  ImportTotals,
+  ImportedCount,
   ProcessedEvent,
   RecentBatch,
   RecordedRequests,
@@ -21,6 +24,7 @@ import type {
   StatsFilter,
 } from '../../ports/rollup-store.js';
 import { answers, type SqlClient, type SqlDatabase } from './database.js';
+import { abandonImport, addImported, addImportedDays, beginImport, completeImport } from './import-sql.js';
 import { migrate } from './migrations.js';
 import { localEnd, localStart, TABLE, weekShift } from './period-sql.js';
 import {
@@ -69,6 +73,9 @@ export class SqlRollupStore implements RollupStore {
           [rows.map((c) => iso(c.dayStart)), rows.map((c) => c.region), rows.map((c) => c.pageName), rows.map((c) => c.views), w.timeZone],
         );
       }
+      // Imported history of these days is part of them: before the weeks, months and sums are derived.
+      const imported = await addImportedDays(tx, w.start, w.end, w.timeZone);
+      const daily = imported === 0 ? rows.length : await countDaily(tx, w.start, w.end);
       await tx.query('DELETE FROM bot_daily WHERE period_start >= $1 AND period_start < $2', [iso(w.start), iso(w.end)]);
       const bots = w.bots.filter((b) => b.hits > 0);
       if (bots.length > 0) {
@@ -82,10 +89,26 @@ export class SqlRollupStore implements RollupStore {
       await tx.query(
         `INSERT INTO consolidation_runs (window_start, window_end, time_zone, daily_rows, weekly_rows, monthly_rows, mode)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [iso(w.start), iso(w.end), w.timeZone, rows.length, weekly, monthly, w.mode ?? 'range'],
+        [iso(w.start), iso(w.end), w.timeZone, daily, weekly, monthly, w.mode ?? 'range'],
       );
-      return { daily: rows.length, weekly, monthly };
+      return { daily, weekly, monthly };
     });
+  }
+
+  async beginImport(source: { sha256: string; name: string }): Promise<ImportStart> {
+    return await beginImport(this.db, source);
+  }
+
+  async addImported(source: number, counts: readonly ImportedCount[]): Promise<void> {
+    await addImported(this.db, source, counts);
+  }
+
+  async completeImport(source: number, totals: ImportTotals): Promise<{ first: number; last: number } | undefined> {
+    return await completeImport(this.db, source, totals);
+  }
+
+  async abandonImport(source: number): Promise<void> {
+    await abandonImport(this.db, source);
   }
 
   async claimPartitions(positions: readonly LogPosition[]): Promise<void> {
@@ -237,6 +260,14 @@ async function derive(tx: SqlClient, g: Exclude<Granularity, 'daily'>, w: Pick<R
   );
   await deriveSums(tx, g, bounds.s, bounds.e, w.timeZone, shift);
   return Number(inserted.rows[0]?.n ?? 0);
+}
+
+async function countDaily(tx: SqlClient, start: number, end: number): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM region_daily WHERE period_start >= $1 AND period_start < $2', [
+    iso(start),
+    iso(end),
+  ]);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** `$4` (the week shift) appears only in weekly SQL, and PostgreSQL refuses unused parameters. */

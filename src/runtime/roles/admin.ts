@@ -4,7 +4,7 @@ import { sessionRoutes } from '../../services/admin-api/session-routes.js';
 import { publishControl } from '../local-control.js';
 import { quiet, type RoleContext, type RoleModule } from './module.js';
 
-/** The admin API and the dashboard: stats, raw rows, sign-in, consolidation on demand. */
+/** The admin API and the dashboard: stats, raw rows, sign-in, consolidation on demand, import and export. */
 export async function adminRole(ctx: RoleContext): Promise<RoleModule> {
   const { config } = ctx;
   const [rollups, events, access] = await Promise.all([ctx.rollups(), ctx.adapters.eventStore(), ctx.access()]);
@@ -35,6 +35,17 @@ export async function adminRole(ctx: RoleContext): Promise<RoleModule> {
         timezone: config.reportTimeZone,
         weekStart: config.weekStart,
         consolidate: consolidator ? (request) => consolidator.run(request) : undefined,
+        // Imports consolidate their days: where the consolidator role does not run, it is built
+        // on first use, as long as this process reaches the event store the consolidator reads.
+        importer:
+          consolidator !== undefined || config.influx !== undefined
+            ? {
+                consolidate: async (range) => await (consolidator ?? (await ctx.consolidator())).run(range),
+                timeZone: config.reportTimeZone,
+                now,
+                logger: ctx.logger,
+              }
+            : undefined,
       });
     },
     start: async (url) => {

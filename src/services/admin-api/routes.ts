@@ -4,7 +4,9 @@ import { invalidInput } from '../../domain/errors.js';
 import type { WeekStart } from '../../domain/periods.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { RollupStore } from '../../ports/rollup-store.js';
+import type { ImportDeps } from '../import/importer.js';
 import type { AdminGuard } from './guard.js';
+import { importRoutes } from './import-routes.js';
 import { fail, parseDayRange, parseQuery } from './query-params.js';
 import { documented } from './route-docs.js';
 import { rowRoutes } from './row-routes.js';
@@ -21,6 +23,8 @@ export interface AdminApiDeps {
   weekStart: WeekStart;
   /** runs consolidation now; absent where this process cannot */
   consolidate: ((request: { from?: string | undefined; to?: string | undefined; recompute?: boolean | undefined }) => Promise<unknown>) | undefined;
+  /** imports files and consolidates their days; absent where this process cannot consolidate */
+  importer?: Omit<ImportDeps, 'store'> | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -40,6 +44,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   app.addHook('preHandler', deps.requireAdmin);
   await rowRoutes(app, deps);
   await statsRoutes(app, deps);
+  // A plugin of its own: its streaming body parsers apply to its routes only.
+  await app.register(importRoutes, { importer: deps.importer, rollups: deps.rollups, timezone: deps.timezone });
 
   app.get(
     '/aggregated-data/regions',
