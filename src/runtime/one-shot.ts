@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createKafka, createTopic } from '../adapters/kafka/client.js';
+import { backoff } from '../domain/backoff.js';
 import { AppError } from '../domain/errors.js';
 import { systemClock } from '../ports/clock.js';
 import { Consolidator, type ConsolidationRequest, type ConsolidatorSettings } from '../services/consolidator/consolidator.js';
@@ -125,7 +125,7 @@ async function untilReachable<T>(logger: Logger, waitMs: number, work: () => Pro
       const service = unavailableService(err);
       if (service === undefined || Date.now() >= deadline) throw err;
       logger.warn({ dependency: service, attempt, err: (err as Error).message }, 'migrate_waiting_for_service');
-      await sleep(Math.min(5_000, 250 * 2 ** attempt));
+      await backoff(attempt, { baseMs: 250, capMs: 5_000 });
     }
   }
 }

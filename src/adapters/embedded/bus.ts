@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Registry } from 'prom-client';
+import { backoff } from '../../domain/backoff.js';
 import type { LoggedEvent, PageViewEvent } from '../../domain/event.js';
 import type { BatchHandler, EventConsumer, EventPublisher } from '../../ports/event-bus.js';
+import { GroupCommitQueue } from '../group-commit.js';
 import type { SqlDatabase } from '../postgres/database.js';
 
 /**
@@ -15,26 +17,24 @@ export interface EmbeddedBusOptions {
   batchSize?: number;
   /** upper bound of events per INSERT */
   maxGroup?: number;
+  /** events waiting for their INSERT; past it ingest answers 503 at once (as with Kafka) */
+  maxQueued?: number;
+  /** registers `page_stats_ingest_queued_events` here */
+  registry?: Registry;
   onBatchError?: (err: unknown, attempt: number) => void;
 }
 
-interface Pending {
-  events: readonly PageViewEvent[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 const PARTITION = 0;
+/** Retries of a failing fetch or batch: 200 ms, 400 ms, … at most 5 s. */
+const RETRY = { baseMs: 100, capMs: 5_000 };
 
 export class EmbeddedBus implements EventPublisher, EventConsumer {
   private readonly appended = new EventEmitter();
-  private queue: Pending[] = [];
-  private flushing = false;
-  private stopping = false;
+  private readonly queue: GroupCommitQueue<PageViewEvent>;
+  private stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly groupId: string;
   private readonly batchSize: number;
-  private readonly maxGroup: number;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -42,7 +42,11 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
   ) {
     this.groupId = options.groupId ?? 'processing';
     this.batchSize = options.batchSize ?? 2_000;
-    this.maxGroup = options.maxGroup ?? 5_000;
+    this.queue = new GroupCommitQueue((events) => this.append(events), {
+      maxGroup: options.maxGroup ?? 5_000,
+      maxQueued: options.maxQueued ?? 50_000,
+      registry: options.registry,
+    });
   }
 
   static async open(db: SqlDatabase, options: EmbeddedBusOptions = {}): Promise<EmbeddedBus> {
@@ -57,66 +61,42 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
   }
 
   publish(events: readonly PageViewEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
-      if (!this.flushing) setImmediate(() => void this.flush());
-    });
+    return this.queue.push(events);
   }
 
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group: Pending[] = [];
-        let size = 0;
-        while (this.queue.length > 0 && (group.length === 0 || size + this.queue[0]!.events.length <= this.maxGroup)) {
-          const next = this.queue.shift()!;
-          group.push(next);
-          size += next.events.length;
-        }
-        const events = group.flatMap((p) => p.events);
-        try {
-          await this.db.query(
-            `INSERT INTO event_log (ts, region, page_name, bot, request_id, request_index)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::int[])`,
-            [
-              events.map((e) => e.timestamp),
-              events.map((e) => e.region),
-              events.map((e) => e.pageName),
-              events.map((e) => e.bot),
-              events.map((e) => e.requestId ?? null),
-              events.map((e) => e.index ?? null),
-            ],
-          );
-          for (const p of group) p.resolve();
-          this.appended.emit('append');
-        } catch (err) {
-          for (const p of group) p.reject(err);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  /** One INSERT: the group is durable when it commits, or not stored at all. */
+  private async append(events: PageViewEvent[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO event_log (ts, region, page_name, bot, request_id, request_index)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::int[])`,
+      [
+        events.map((e) => e.timestamp),
+        events.map((e) => e.region),
+        events.map((e) => e.pageName),
+        events.map((e) => e.bot),
+        events.map((e) => e.requestId ?? null),
+        events.map((e) => e.index ?? null),
+      ],
+    );
+    this.appended.emit('append');
   }
 
   async start(handler: BatchHandler): Promise<void> {
     if (this.loop !== undefined) throw new Error('consumer already started');
     await this.db.query('INSERT INTO consumer_offsets (group_id, committed) VALUES ($1, 0) ON CONFLICT DO NOTHING', [this.groupId]);
-    this.stopping = false;
-    this.loop = this.consume(handler);
+    this.stopping = new AbortController();
+    this.loop = this.consume(handler, this.stopping.signal);
   }
 
-  private async consume(handler: BatchHandler): Promise<void> {
+  private async consume(handler: BatchHandler, stopped: AbortSignal): Promise<void> {
     let attempt = 0;
-    while (!this.stopping) {
+    while (!stopped.aborted) {
       let batch: LoggedEvent[];
       try {
         batch = await this.fetch();
       } catch (err) {
         this.options.onBatchError?.(err, ++attempt);
-        await sleep(Math.min(5_000, 100 * 2 ** attempt));
+        await backoff(attempt, RETRY, stopped);
         continue;
       }
       if (batch.length === 0) {
@@ -130,7 +110,7 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
         attempt = 0;
       } catch (err) {
         this.options.onBatchError?.(err, ++attempt);
-        await sleep(Math.min(5_000, 100 * 2 ** attempt));
+        await backoff(attempt, RETRY, stopped);
       }
     }
   }
@@ -195,7 +175,7 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopping.abort();
     this.appended.emit('stop');
     const loop = this.loop;
     this.loop = undefined;
@@ -204,6 +184,6 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
 
   async close(): Promise<void> {
     await this.stop();
-    while (this.flushing || this.queue.length > 0) await sleep(5);
+    await this.queue.drain();
   }
 }

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { backoff } from '../../domain/backoff.js';
 import type { LoggedEvent } from '../../domain/event.js';
 import type { BatchHandler, EventConsumer, RejectedMessage } from '../../ports/event-bus.js';
 import { decodeEvent } from './codec.js';
@@ -20,6 +20,11 @@ export interface KafkaConsumerOptions {
   sessionTimeoutMs?: number;
 }
 
+/** A failing batch is retried after 200 ms, 400 ms, … at most 5 s. */
+const BATCH_RETRY = { baseMs: 100, capMs: 5_000 };
+/** A consumer that crashed is created again after 500 ms, 1 s, … at most 10 s. */
+const RESTART_RETRY = { baseMs: 250, capMs: 10_000 };
+
 /**
  * A consumer-group member. Offsets are committed by hand, per partition and in ascending order,
  * only after the handler stored the batch (OpenPanel's duplicate-delivery bug came from resolving
@@ -31,6 +36,8 @@ export class KafkaEventConsumer implements EventConsumer {
   private handler: BatchHandler | undefined;
   private joined = false;
   private running = false;
+  /** aborted by stop(): a backoff in progress ends at once */
+  private stopping = new AbortController();
   private restarting: Promise<void> | undefined;
 
   constructor(
@@ -73,6 +80,8 @@ export class KafkaEventConsumer implements EventConsumer {
 
   async start(handler: BatchHandler): Promise<void> {
     this.handler = handler;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    const stopped = this.stopping.signal;
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     this.running = true;
@@ -85,13 +94,14 @@ export class KafkaEventConsumer implements EventConsumer {
           const messages = batch.messages.slice(i, i + this.options.batchSize);
           const { events, rejected } = this.decode(messages, batch.partition);
           for (let attempt = 1; ; attempt++) {
-            if (!isRunning() || isStale()) return;
+            // A retry is given up when stopping: the batch stays uncommitted and is delivered again.
+            if (!isRunning() || isStale() || (attempt > 1 && stopped.aborted)) return;
             try {
               if (events.length > 0 || rejected.length > 0) await handler(events, rejected);
               break;
             } catch (err) {
               this.logger.warn({ err, attempt, partition: batch.partition }, 'processing_batch_failed');
-              await sleep(Math.min(5_000, 100 * 2 ** attempt));
+              await backoff(attempt, BATCH_RETRY, stopped);
               await heartbeat().catch(() => {});
             }
           }
@@ -111,7 +121,7 @@ export class KafkaEventConsumer implements EventConsumer {
       this.logger.error({ err: error }, 'kafka_consumer_crashed_restarting');
       for (let attempt = 1; this.running; attempt++) {
         await this.consumer.disconnect().catch(() => {});
-        await sleep(Math.min(10_000, 250 * 2 ** attempt));
+        await backoff(attempt, RESTART_RETRY, this.stopping.signal);
         if (!this.running) return;
         this.consumer = this.create();
         try {
@@ -148,6 +158,7 @@ export class KafkaEventConsumer implements EventConsumer {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.stopping.abort();
     await this.restarting;
     // disconnect() waits for the batch in hand, which commits before it returns.
     await this.consumer.disconnect();

@@ -1,16 +1,10 @@
 import { CompressionTypes, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { AppError } from '../../domain/errors.js';
 import type { PageViewEvent } from '../../domain/event.js';
 import type { EventPublisher } from '../../ports/event-bus.js';
+import { GroupCommitQueue } from '../group-commit.js';
 import { encodeEvent } from './codec.js';
-
-interface Pending {
-  events: readonly PageViewEvent[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
 
 export interface KafkaPublisherOptions {
   topic: string;
@@ -40,16 +34,12 @@ export interface KafkaPublisherOptions {
 export class KafkaPublisher implements EventPublisher {
   private producer: Producer;
   private readonly kafka: Kafka;
-  private queues: Pending[][] = [];
-  private sending: boolean[] = [];
-  private queued = 0;
+  private readonly queue: GroupCommitQueue<PageViewEvent>;
+  private partitions = 0;
   private next = 0;
   private connecting: Promise<void> | undefined;
   private connected = false;
   private admin: Admin | undefined;
-  private readonly maxBatch: number;
-  private readonly maxQueued: number;
-  private readonly queueGauge: Gauge | undefined;
   private readonly idempotentGauge: Gauge | undefined;
   private idempotent: boolean | 'auto';
 
@@ -64,11 +54,11 @@ export class KafkaPublisher implements EventPublisher {
     this.idempotentGauge = options.registry
       ? new Gauge({ name: 'page_stats_kafka_idempotent', help: '1 when the Kafka producer is idempotent', registers: [options.registry] })
       : undefined;
-    this.maxBatch = options.maxBatch ?? 2_000;
-    this.maxQueued = options.maxQueued ?? 50_000;
-    this.queueGauge = options.registry
-      ? new Gauge({ name: 'page_stats_ingest_queued_events', help: 'Events waiting for a Kafka produce request', registers: [options.registry] })
-      : undefined;
+    this.queue = new GroupCommitQueue((events, partition) => this.send(events, partition), {
+      maxGroup: options.maxBatch ?? 2_000,
+      maxQueued: options.maxQueued ?? 50_000,
+      registry: options.registry,
+    });
   }
 
   /** One request in flight per connection keeps retries in order. */
@@ -108,10 +98,7 @@ export class KafkaPublisher implements EventPublisher {
       await this.admin.connect();
       const partitions = await this.partitionCount();
       if (partitions === 0) throw new Error(`topic ${this.options.topic} has no partitions`);
-      while (this.queues.length < partitions) {
-        this.queues.push([]);
-        this.sending.push(false);
-      }
+      this.partitions = partitions;
       this.connected = true;
     })().finally(() => {
       this.connecting = undefined;
@@ -121,50 +108,26 @@ export class KafkaPublisher implements EventPublisher {
 
   async publish(events: readonly PageViewEvent[], options: { key?: string | undefined } = {}): Promise<void> {
     if (events.length === 0) return;
-    if (this.queued + events.length > this.maxQueued) {
-      throw new AppError('event_log_unavailable', 'ingest is overloaded; nothing was stored, retry later', { retryAfterSeconds: 1 });
-    }
+    // Refused before connecting too: while the brokers are away, overload still answers at once.
+    this.queue.admit(events.length);
     await this.connect();
-    await new Promise<void>((resolve, reject) => {
-      const partition = options.key === undefined ? this.next++ % this.queues.length : stableHash(options.key) % this.queues.length;
-      this.queues[partition]!.push({ events, resolve, reject });
-      this.queued += events.length;
-      this.queueGauge?.set(this.queued);
-      void this.pump(partition);
-    });
+    const partition = options.key === undefined ? this.next++ % this.partitions : stableHash(options.key) % this.partitions;
+    await this.queue.push(events, partition);
   }
 
-  private async pump(partition: number): Promise<void> {
-    if (this.sending[partition]) return;
-    this.sending[partition] = true;
-    const queue = this.queues[partition]!;
+  /** One produce call, to one partition: its record batch is stored whole or not at all. */
+  private async send(events: PageViewEvent[], partition: number): Promise<void> {
     try {
-      while (queue.length > 0) {
-        const group: Pending[] = [];
-        let size = 0;
-        while (queue.length > 0 && (group.length === 0 || size + queue[0]!.events.length <= this.maxBatch)) {
-          const p = queue.shift()!;
-          group.push(p);
-          size += p.events.length;
-        }
-        this.queued -= size;
-        this.queueGauge?.set(this.queued);
-        try {
-          await this.producer.send({
-            topic: this.options.topic,
-            acks: -1,
-            timeout: 5_000,
-            compression: CompressionTypes.None,
-            messages: group.flatMap((p) => p.events.map((e) => ({ partition, value: encodeEvent(e) }))),
-          });
-          for (const p of group) p.resolve();
-        } catch (err) {
-          this.logger.warn({ err, partition, events: size }, 'kafka_publish_failed');
-          for (const p of group) p.reject(err);
-        }
-      }
-    } finally {
-      this.sending[partition] = false;
+      await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        timeout: 5_000,
+        compression: CompressionTypes.None,
+        messages: events.map((e) => ({ partition, value: encodeEvent(e) })),
+      });
+    } catch (err) {
+      this.logger.warn({ err, partition, events: events.length }, 'kafka_publish_failed');
+      throw err;
     }
   }
 
@@ -192,7 +155,7 @@ export class KafkaPublisher implements EventPublisher {
   }
 
   async close(): Promise<void> {
-    while (this.queued > 0 || this.sending.some(Boolean)) await new Promise((r) => setTimeout(r, 5));
+    await this.queue.drain();
     await this.producer.disconnect();
     await this.admin?.disconnect();
   }
