@@ -1,32 +1,24 @@
 /**
  * Errors carry a stable code, an HTTP status where one applies, and a cause.
- * The HTTP layer maps them to responses in one place (runtime/http-server.ts).
+ * The HTTP layer maps them to responses in one place (runtime/http-server.ts); the framework's
+ * own refusals (413 body too large, 415, 429, 404) keep its status and have no code here.
  */
 export type ErrorCode =
   | 'invalid_input'
-  | 'payload_too_large'
-  | 'rate_limited'
   | 'unauthorized'
   | 'forbidden'
-  | 'not_found'
-  | 'unsupported_media_type'
   | 'event_log_unavailable'
   | 'store_unavailable'
-  | 'config_invalid'
-  | 'internal';
+  /** start-up refused: the CLI prints it and exits 2, it never reaches a client */
+  | 'config_invalid';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
-  payload_too_large: 413,
-  rate_limited: 429,
   unauthorized: 401,
   forbidden: 403,
-  not_found: 404,
-  unsupported_media_type: 415,
   event_log_unavailable: 503,
   store_unavailable: 503,
   config_invalid: 500,
-  internal: 500,
 };
 
 export class AppError extends Error {

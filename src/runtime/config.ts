@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { parseDurationMs } from '../domain/duration.js';
+import { AppError } from '../domain/errors.js';
 import { isValidTimeZone, parseWeekStart, type WeekStart } from '../domain/periods.js';
 import { parseTrustProxy, type ProxyTrust } from './proxy-trust.js';
 
@@ -238,9 +239,10 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT: duration('15s'),
 });
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+/** A bad setting: `config_invalid`, with one detail per problem, each naming its variable. */
+export class ConfigError extends AppError {
+  constructor(problems: string[]) {
+    super('config_invalid', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { details: problems });
     this.name = 'ConfigError';
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError } from '../domain/errors.js';
 import { trustFunction, type ProxyTrust } from './proxy-trust.js';
-import { unavailableService } from './unavailable.js';
+import { outageError } from './unavailable.js';
 
 export interface HttpOptions {
   logger: Logger;
@@ -58,7 +58,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     const mapped = toResponse(err);
     if (mapped.status >= 500) req.log.error({ err }, 'request_failed');
     if (mapped.retryAfter !== undefined) void reply.header('retry-after', String(mapped.retryAfter));
-    void reply.code(mapped.status).send(mapped.body);
+    // A CSV or NDJSON export that failed before its first byte set its own type: the error is JSON.
+    void reply.removeHeader('content-disposition');
+    void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.body);
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}`, details: [] });
@@ -98,29 +100,20 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   return app as unknown as FastifyInstance;
 }
 
-/** What an admin route says while a store it reads is down: 503, never 500 (the cause is logged, not sent). */
-const STORE_UNAVAILABLE: Record<string, string> = {
-  InfluxDB: 'the event store (InfluxDB) is unavailable; retry later',
-  PostgreSQL: 'the rollup store (PostgreSQL) is unavailable; retry later',
-  unknown: 'a store this request needs is unavailable; retry later',
-};
-
-function toResponse(err: FastifyError | AppError): {
+interface ErrorResponse {
   status: number;
   body: { error: string; details: string[]; code?: string };
   retryAfter?: number;
-} {
-  if (err instanceof AppError) {
-    return {
-      status: err.status,
-      body: { error: err.message, details: err.details, code: err.code },
-      ...(err.retryAfterSeconds === undefined ? {} : { retryAfter: err.retryAfterSeconds }),
-    };
-  }
-  const down = unavailableService(err);
-  if (down !== undefined && down !== 'Kafka') {
-    return { status: 503, body: { error: STORE_UNAVAILABLE[down]!, details: [], code: 'store_unavailable' }, retryAfter: 5 };
-  }
+}
+
+/**
+ * The one place errors become responses: coded errors (and outages, coded on the way) by their
+ * code; the framework's own refusals by their status; anything else is a 500 that says no more.
+ */
+function toResponse(err: FastifyError | AppError): ErrorResponse {
+  if (err instanceof AppError) return codedResponse(err);
+  const outage = outageError(err);
+  if (outage !== undefined) return codedResponse(outage);
   const status = err.statusCode ?? 500;
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: 'request body too large', details: [err.message] } };
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -130,6 +123,14 @@ function toResponse(err: FastifyError | AppError): {
   if (status === 429) return { status, body: { error: err.message || 'rate limit exceeded', details: [] } };
   if (status >= 400 && status < 500) return { status, body: { error: err.message, details: [] } };
   return { status: 500, body: { error: 'internal error', details: [] } };
+}
+
+function codedResponse(err: AppError): ErrorResponse {
+  return {
+    status: err.status,
+    body: { error: err.message, details: err.details, code: err.code },
+    ...(err.retryAfterSeconds === undefined ? {} : { retryAfter: err.retryAfterSeconds }),
+  };
 }
 
 export interface HealthDeps {

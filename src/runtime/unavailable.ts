@@ -1,4 +1,5 @@
 import { InfluxError } from '../adapters/influx/client.js';
+import { AppError } from '../domain/errors.js';
 
 export type UnavailableService = 'InfluxDB' | 'PostgreSQL' | 'Kafka' | 'unknown';
 
@@ -51,4 +52,23 @@ export function unavailableService(err: unknown, depth = 0): UnavailableService 
     }
   }
   return unavailableService(e.cause, depth + 1);
+}
+
+/** What a client is told while a service is down (the cause is logged, never sent). */
+const OUTAGE_MESSAGE: Record<UnavailableService, string> = {
+  InfluxDB: 'the event store (InfluxDB) is unavailable; retry later',
+  PostgreSQL: 'the rollup store (PostgreSQL) is unavailable; retry later',
+  Kafka: 'the event log (Kafka) is unavailable; retry later',
+  unknown: 'a store this request needs is unavailable; retry later',
+};
+
+/**
+ * An outage as a coded error: `store_unavailable` (or `event_log_unavailable` for Kafka), 503
+ * with a retry hint, never a 500. Undefined when `err` is no outage.
+ */
+export function outageError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return undefined;
+  const service = unavailableService(err);
+  if (service === undefined) return undefined;
+  return new AppError(service === 'Kafka' ? 'event_log_unavailable' : 'store_unavailable', OUTAGE_MESSAGE[service], { cause: err, retryAfterSeconds: 5 });
 }

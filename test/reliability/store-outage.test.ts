@@ -100,6 +100,13 @@ describe('ingest while InfluxDB and PostgreSQL are down', () => {
     expect(summary.status).toBe(503);
     expect(summary.headers.get('retry-after')).toBe('5');
     expect(await summary.json()).toEqual({ error: 'the rollup store (PostgreSQL) is unavailable; retry later', details: [], code: 'store_unavailable' });
+    // Exports read their first rows before they answer: a 503 too, not a 500 or a 200 cut short.
+    for (const format of ['csv', 'ndjson']) {
+      const exported = await fetch(`${ingestUrl}/aggregated-data/region-daily?format=${format}&startTime=${day(Date.now())}`, { headers: auth });
+      expect(exported.status).toBe(503);
+      expect(exported.headers.get('content-disposition')).toBeNull();
+      expect(await exported.json()).toEqual({ error: 'the rollup store (PostgreSQL) is unavailable; retry later', details: [], code: 'store_unavailable' });
+    }
     const realtime = await fetch(`${ingestUrl}/aggregated-data/realtime`, { headers: auth });
     expect(realtime.status).toBe(503);
     expect(await realtime.json()).toMatchObject({ error: 'the event store (InfluxDB) is unavailable; retry later', code: 'store_unavailable' });

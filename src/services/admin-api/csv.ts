@@ -22,6 +22,8 @@ export const CONTENT_TYPE: Record<StreamFormat, string> = {
 /**
  * Streams pages of rows as they are read, one page in memory at a time: the store is asked for
  * the next page only when the socket has taken the previous one (Readable.from's backpressure).
+ * The CSV header leaves with the first page, so a store that is down fails the request before
+ * anything is sent (a 503, not a cut 200).
  */
 export function streamPages<T>(
   pages: AsyncIterable<readonly T[]>,
@@ -31,12 +33,14 @@ export function streamPages<T>(
   json: (row: T) => unknown,
 ): Readable {
   async function* lines(): AsyncGenerator<string> {
-    if (format === 'csv') yield csvLine(header);
+    let head = format === 'csv' ? csvLine(header) : '';
     for await (const page of pages) {
-      let chunk = '';
+      let chunk = head;
+      head = '';
       for (const row of page) chunk += format === 'csv' ? csvLine(cells(row)) : `${JSON.stringify(json(row))}\n`;
       if (chunk !== '') yield chunk;
     }
+    if (head !== '') yield head;
   }
   return Readable.from(lines());
 }
