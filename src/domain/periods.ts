@@ -183,27 +183,53 @@ export interface Decomposition {
   minus?: { weeks: number[]; days: number[] };
 }
 
-const pieceCount = (d: Decomposition): number =>
-  d.months.length + d.weeks.length + d.days.length + (d.minus === undefined ? 0 : d.minus.weeks.length + d.minus.days.length);
+/** Pieces being collected: `minus` holds the subtracted weeks and days. */
+interface Pieces {
+  months: number[];
+  weeks: number[];
+  days: number[];
+  minus: { weeks: number[]; days: number[] };
+}
+
+const noPieces = (): Pieces => ({ months: [], weeks: [], days: [], minus: { weeks: [], days: [] } });
+
+const count = (p: Pieces): number => p.months.length + p.weeks.length + p.days.length + p.minus.weeks.length + p.minus.days.length;
+
+/** `into` gains `p`'s pieces, with their signs flipped when `sign` is -1 (p never holds months then). */
+function addPieces(into: Pieces, p: Pieces, sign: 1 | -1): void {
+  into.months.push(...p.months);
+  const [plus, minus] = sign === 1 ? [into, into.minus] : [into.minus, into];
+  plus.weeks.push(...p.weeks);
+  plus.days.push(...p.days);
+  minus.weeks.push(...p.minus.weeks);
+  minus.days.push(...p.minus.days);
+}
+
+function decomposition(p: Pieces): Decomposition {
+  const out: Decomposition = { months: p.months, weeks: p.weeks, days: p.days };
+  return p.minus.weeks.length + p.minus.days.length === 0 ? out : { ...out, minus: p.minus };
+}
 
 /**
  * Splits whole local days [start, end) into the fewest rollup rows: each key has one row per
- * piece, so a year is 12 monthly rows per key instead of 365 daily ones. Two ways are compared:
- * whole months, then whole weeks, then single days, all added; or month by month, where a month
- * cut by the range may be taken whole with the days outside the range subtracted (30 days from
- * the 3rd: the month, minus 2 days, plus 2 days of the next month: 5 rows per key instead of 12).
+ * piece, so a year is 12 monthly rows per key instead of 365 daily ones. A month or a week cut by
+ * the range is taken whole with its days outside the range subtracted when that is fewer pieces
+ * (a week with 6 days inside: the week minus 1 day). Two ways are compared: whole months then
+ * weeks and days; or month by month, each cut month added in part or taken whole minus the rest
+ * (30 days from Tuesday the 3rd: the month, minus 2 days, plus 2 days of the next month: 5 rows
+ * per key instead of 8).
  */
 export function decomposeDays(days: Period, zone: string, weekStart: WeekStart): Decomposition {
   const from = local(days.start, zone).startOf('day');
   const to = local(days.end, zone).startOf('day');
   const added = additive(from, to, weekStart);
   const signed = monthByMonth(from, to, weekStart);
-  return signed !== undefined && pieceCount(signed) < pieceCount(added) ? signed : added;
+  return decomposition(count(signed) < count(added) ? signed : added);
 }
 
-/** Whole months, then whole weeks, then single days; weeks never cross a month taken whole. */
-function additive(from: DateTime, to: DateTime, weekStart: WeekStart): Decomposition {
-  const out: Decomposition = { months: [], weeks: [], days: [] };
+/** Whole months, then weeks and days for the parts before the first and after the last. */
+function additive(from: DateTime, to: DateTime, weekStart: WeekStart): Pieces {
+  const out = noPieces();
   let firstMonth = from.startOf('month');
   if (firstMonth < from) firstMonth = firstMonth.plus({ months: 1 }).startOf('day');
   let cursor = firstMonth;
@@ -211,20 +237,17 @@ function additive(from: DateTime, to: DateTime, weekStart: WeekStart): Decomposi
     out.months.push(cursor.toMillis());
     cursor = cursor.plus({ months: 1 }).startOf('day');
   }
-  const segments: Array<[DateTime, DateTime]> =
-    out.months.length === 0 ? [[from, to]] : [[from, firstMonth], [cursor, to]];
-  for (const [segStart, segEnd] of segments) splitWeeks(segStart, segEnd, weekStart, out);
+  if (out.months.length === 0) splitWeeks(from, to, weekStart, out);
+  else {
+    splitWeeks(from, firstMonth, weekStart, out);
+    splitWeeks(cursor, to, weekStart, out);
+  }
   return out;
 }
 
-/**
- * Each calendar month the range touches: whole, or its part in the range added, or the month
- * taken whole with its days outside the range subtracted, whichever reads fewer rows. Undefined
- * when no month is taken whole with a subtraction (the additive split is then never worse).
- */
-function monthByMonth(from: DateTime, to: DateTime, weekStart: WeekStart): Decomposition | undefined {
-  const out: Decomposition = { months: [], weeks: [], days: [] };
-  const minus: Decomposition = { months: [], weeks: [], days: [] };
+/** Each calendar month the range touches: whole, or its part in the range, or whole minus the rest. */
+function monthByMonth(from: DateTime, to: DateTime, weekStart: WeekStart): Pieces {
+  const out = noPieces();
   for (let month = from.startOf('month'); month < to; month = month.plus({ months: 1 }).startOf('day')) {
     const next = month.plus({ months: 1 }).startOf('day');
     const a = DateTime.max(month, from);
@@ -233,36 +256,42 @@ function monthByMonth(from: DateTime, to: DateTime, weekStart: WeekStart): Decom
       out.months.push(month.toMillis());
       continue;
     }
-    const inside: Decomposition = { months: [], weeks: [], days: [] };
+    const inside = noPieces();
     splitWeeks(a, b, weekStart, inside);
-    const outside: Decomposition = { months: [], weeks: [], days: [] };
+    const outside = noPieces();
     splitWeeks(month, a, weekStart, outside);
     splitWeeks(b, next, weekStart, outside);
-    if (1 + pieceCount(outside) < pieceCount(inside)) {
+    if (1 + count(outside) < count(inside)) {
       out.months.push(month.toMillis());
-      minus.weeks.push(...outside.weeks);
-      minus.days.push(...outside.days);
-    } else {
-      out.weeks.push(...inside.weeks);
-      out.days.push(...inside.days);
-    }
+      addPieces(out, outside, -1);
+    } else addPieces(out, inside, 1);
   }
-  if (minus.weeks.length + minus.days.length === 0) return undefined;
-  return { ...out, minus: { weeks: minus.weeks, days: minus.days } };
+  return out;
 }
 
-function splitWeeks(from: DateTime, to: DateTime, weekStart: WeekStart, out: Decomposition): void {
-  let firstWeek = from.minus({ days: (from.weekday - weekStart + 7) % 7 }).startOf('day');
-  if (firstWeek < from) firstWeek = firstWeek.plus({ weeks: 1 }).startOf('day');
-  let cursor = firstWeek;
-  const weeks: number[] = [];
-  while (cursor.plus({ weeks: 1 }).startOf('day') <= to) {
-    weeks.push(cursor.toMillis());
-    cursor = cursor.plus({ weeks: 1 }).startOf('day');
-  }
-  const dayRanges: Array<[DateTime, DateTime]> = weeks.length === 0 ? [[from, to]] : [[from, firstWeek], [cursor, to]];
-  out.weeks.push(...weeks);
-  for (const [a, b] of dayRanges) {
-    for (let d = a; d < b; d = d.plus({ days: 1 }).startOf('day')) out.days.push(d.toMillis());
+/** The local days [from, to), one start each. */
+function daysOf(from: DateTime, to: DateTime): number[] {
+  const out: number[] = [];
+  for (let d = from; d < to; d = d.plus({ days: 1 }).startOf('day')) out.push(d.toMillis());
+  return out;
+}
+
+/**
+ * [from, to) as whole weeks; a week the range cuts is its days inside, or the week minus its days
+ * outside when that is fewer pieces (5 or 6 days inside).
+ */
+function splitWeeks(from: DateTime, to: DateTime, weekStart: WeekStart, out: Pieces): void {
+  for (let week = from.minus({ days: (from.weekday - weekStart + 7) % 7 }).startOf('day'); week < to; ) {
+    const next = week.plus({ weeks: 1 }).startOf('day');
+    const a = DateTime.max(week, from);
+    const b = DateTime.min(next, to);
+    const inside = daysOf(a, b);
+    const outside = [...daysOf(week, a), ...daysOf(b, next)];
+    if (outside.length === 0) out.weeks.push(week.toMillis());
+    else if (1 + outside.length < inside.length) {
+      out.weeks.push(week.toMillis());
+      out.minus.days.push(...outside);
+    } else out.days.push(...inside);
+    week = next;
   }
 }

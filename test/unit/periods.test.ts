@@ -174,7 +174,7 @@ describe('decomposeDays', () => {
     ]);
   });
 
-  it('takes a month cut by the range whole, minus its days outside, when that reads fewer rows', () => {
+  it('takes a month or a week cut by the range whole, minus its days outside, when that reads fewer rows', () => {
     // 30 days, Tue 2026-11-03 … Wed 2026-12-02: November minus 1–2 November, plus 1–2 December
     const d = decomposeDays({ start: at('2026-11-03T00:00:00Z'), end: at('2026-12-03T00:00:00Z') }, 'UTC', 1);
     const ymd = (list: number[] | undefined) => (list ?? []).map((t) => new Date(t).toISOString().slice(0, 10));
@@ -183,6 +183,14 @@ describe('decomposeDays', () => {
       weeks: [],
       days: ['2026-12-01', '2026-12-02'],
       minus: { weeks: [], days: ['2026-11-01', '2026-11-02'] },
+    });
+    // 1 January … Mon 7 December: eleven months, the week of Mon 30 November minus 30 November, 7 December
+    const year = decomposeDays({ start: at('2026-01-01T00:00:00Z'), end: at('2026-12-08T00:00:00Z') }, 'UTC', 1);
+    expect({ months: year.months.length, weeks: ymd(year.weeks), days: ymd(year.days), minus: { weeks: ymd(year.minus?.weeks), days: ymd(year.minus?.days) } }).toEqual({
+      months: 11,
+      weeks: ['2026-11-30'],
+      days: ['2026-12-07'],
+      minus: { weeks: [], days: ['2026-11-30'] },
     });
     // Mon 2 … Sun 22 November: three whole weeks, cheaper than the month minus four pieces.
     expect(decomposeDays({ start: at('2026-11-02T00:00:00Z'), end: at('2026-11-23T00:00:00Z') }, 'UTC', 1).minus).toBeUndefined();
