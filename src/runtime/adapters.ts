@@ -99,6 +99,7 @@ export class Adapters {
         const log = await this.embeddedLogDb();
         const bus = await EmbeddedBus.open(log, {
           batchSize: this.config.processingBatchSize,
+          ...(this.registry ? { registry: this.registry } : {}),
           onBatchError: (err, attempt) => this.logger.warn({ err, attempt }, 'processing_batch_failed'),
         });
         await moveEventLog(await this.embeddedDb(), log);

@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError } from '../domain/errors.js';
+import type { AdminGuard } from '../services/admin-api/guard.js';
 import { trustFunction, type ProxyTrust } from './proxy-trust.js';
 import { outageError } from './unavailable.js';
 
@@ -141,7 +142,7 @@ export interface HealthDeps {
   informational?: Record<string, () => Promise<boolean>>;
   isShuttingDown: () => boolean;
   /** admin guard for /metrics; absent where the role has no admin credentials */
-  requireAdmin: ((req: never, reply: never) => Promise<void>) | undefined;
+  requireAdmin: AdminGuard | undefined;
 }
 
 /** `/healthz` (alive), `/readyz` (the dependencies it decides on reachable), `/metrics` (Prometheus). */
@@ -155,7 +156,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
     const ok = !deps.isShuttingDown() && entries.every(([, up]) => up);
     return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : deps.isShuttingDown() ? 'shutting_down' : 'unavailable', checks });
   });
-  app.get('/metrics', { ...(deps.requireAdmin ? { preHandler: deps.requireAdmin as never } : {}) }, async (_req, reply) => {
+  app.get('/metrics', { ...(deps.requireAdmin ? { preHandler: deps.requireAdmin } : {}) }, async (_req, reply) => {
     return await reply.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
 }

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { createKafka, createTopic } from '../adapters/kafka/client.js';
 import { backoff } from '../domain/backoff.js';
 import { AppError } from '../domain/errors.js';
-import { systemClock } from '../ports/clock.js';
+import { type Clock, systemClock } from '../ports/clock.js';
 import { Consolidator, type ConsolidationRequest, type ConsolidatorSettings } from '../services/consolidator/consolidator.js';
 import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
@@ -19,18 +19,20 @@ export function consolidatorSettings(config: Config): ConsolidatorSettings {
   };
 }
 
-/** The consolidator on the configured stores, its tables migrated: what one-shot runs, the demo and the benchmarks use. */
-export async function openConsolidator(config: Config, adapters: Adapters, logger: Logger, registry = new Registry()): Promise<Consolidator> {
+/**
+ * The consolidator on the configured stores, its tables migrated (unless the caller did): what the
+ * consolidator role, one-shot runs, the demo and the benchmarks use.
+ */
+export async function openConsolidator(
+  config: Config,
+  adapters: Adapters,
+  logger: Logger,
+  registry = new Registry(),
+  options: { clock?: Clock; migrated?: boolean } = {},
+): Promise<Consolidator> {
   const rollups = await adapters.rollupStore();
-  await rollups.migrate();
-  return new Consolidator(
-    await adapters.eventStore(),
-    rollups,
-    systemClock,
-    consolidatorSettings(config),
-    logger,
-    registry,
-  );
+  if (!options.migrated) await rollups.migrate();
+  return new Consolidator(await adapters.eventStore(), rollups, options.clock ?? systemClock, consolidatorSettings(config), logger, registry);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../tooling/free-port.js';
 import { ADMIN_TOKEN, BROWSER_UA } from '../helpers/embedded-app.js';
 import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
@@ -46,7 +46,7 @@ describe('kill -9 right after a stream of 202 responses', () => {
       }
     };
     const workers = Array.from({ length: 8 }, (_, w) => sender(w));
-    while (acknowledged.size < 300) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(acknowledged.size).toBeGreaterThanOrEqual(300), { timeout: 60_000, interval: 10 });
     proc.child.kill('SIGKILL');
     killed = true;
     await proc.exited;
@@ -57,16 +57,14 @@ describe('kill -9 right after a stream of 202 responses', () => {
     await waitForHttp(`${url}/healthz`, 60_000, proc);
     const expectedViews = [...acknowledged].reduce((n, p) => n + sizes.get(p)!, 0);
     let rows: Array<{ pageName: string; views: number }> = [];
-    const deadline = Date.now() + 60_000;
-    for (;;) {
+    const storedViews = async (): Promise<number> => {
       const run = await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
       expect(run.status).toBe(200);
       const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, { headers: auth });
       rows = (await res.json()).rows;
-      const stored = rows.filter((r) => acknowledged.has(r.pageName)).reduce((n, r) => n + r.views, 0);
-      if (stored >= expectedViews || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return rows.filter((r) => acknowledged.has(r.pageName)).reduce((n, r) => n + r.views, 0);
+    };
+    await expect.poll(storedViews, { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(expectedViews);
     const byPage = new Map<string, number>();
     for (const r of rows) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
     for (const page of acknowledged) expect(byPage.get(page), page).toBe(sizes.get(page));

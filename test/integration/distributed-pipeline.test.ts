@@ -73,8 +73,7 @@ describe('distributed pipeline on real services', () => {
       expect(res.status, await res.clone().text()).toBe(202);
       posted += chunk.length;
       if (killedAt < 0 && posted >= events.length / 3) {
-        const waitUntil = Date.now() + 60_000;
-        while ((await processedSoFar()) === 0 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
+        await expect.poll(processedSoFar, { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
         // processing is consuming: kill it mid-stream and start a new one
         const victim = procs.find((p) => p.child.spawnargs.includes('processing') && p.child.exitCode === null)!;
         victim.child.kill('SIGKILL');
@@ -91,17 +90,13 @@ describe('distributed pipeline on real services', () => {
 
     // consolidate (one-shot processes, as the CronJob runs them) until processing has caught up
     const range = 'startTime=2024-01-01T00:00:00Z&endTime=2026-03-01T00:00:00Z';
-    const deadline = Date.now() + 120_000;
-    let total = 0;
-    for (;;) {
+    const consolidatedViews = async (): Promise<number> => {
       const run = spawn(['consolidate', '--from', '2024-02-01', '--to', '2026-01-31']);
       expect(await run.exited, run.output()).toBe(0);
       const res = await fetch(`${ingestUrl}/aggregated-data/region-monthly?${range}`, { headers: auth });
-      total = (await res.json()).rows.reduce((n: number, r: { views: number }) => n + r.views, 0);
-      if (total >= events.length || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-    expect(total).toBe(events.length);
+      return (await res.json()).rows.reduce((n: number, r: { views: number }) => n + r.views, 0);
+    };
+    await expect.poll(consolidatedViews, { timeout: 120_000, interval: 1_000 }).toBe(events.length);
 
     for (const g of ['daily', 'weekly', 'monthly'] as Granularity[]) {
       const res = await fetch(`${ingestUrl}/aggregated-data/region-${g}?${range}`, { headers: auth });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/embedded-app.js';
 import { PageViewLoad } from '../helpers/load.js';
 import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
@@ -23,7 +23,7 @@ describe('graceful shutdown (embedded)', () => {
     await waitForHttp(`${url}/healthz`, 60_000, proc);
     const load = new PageViewLoad(() => url, 'sigterm');
     load.start(8, 0);
-    while (load.acknowledged.size < 300) await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(load.acknowledged.size).toBeGreaterThanOrEqual(300), { timeout: 60_000, interval: 20 });
     proc.child.kill('SIGTERM');
     const code = await proc.exited;
     await load.stop();
@@ -33,15 +33,13 @@ describe('graceful shutdown (embedded)', () => {
     proc = runCli(['start'], env);
     await waitForHttp(`${url}/healthz`, 60_000, proc);
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    let problems: string[] = ['not checked'];
-    for (let i = 0; i < 100 && problems.length > 0; i++) {
+    const problems = async (): Promise<string[]> => {
       await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
       const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 2 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, { headers: auth });
       const byPage = new Map<string, number>();
       for (const r of (await res.json()).rows as Array<{ pageName: string; views: number }>) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
-      problems = load.verify(byPage);
-      if (problems.length > 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(problems).toEqual([]);
+      return load.verify(byPage);
+    };
+    await expect.poll(problems, { timeout: 30_000, interval: 200 }).toEqual([]);
   });
 });

@@ -17,7 +17,6 @@ import { startPrivatePostgres, type PrivatePostgres } from '../tooling/postgres.
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const INFLUX_AUTH = { username: 'page-stats', password: 'influx-secret' };
 const DAY = 86_400_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 describe('ingest while InfluxDB and PostgreSQL are down', () => {
@@ -126,16 +125,14 @@ describe('ingest while InfluxDB and PostgreSQL are down', () => {
     expect(total).toBe(200);
     const from = day(Date.now() - DAY);
     const to = day(Date.now() + DAY);
-    let views = -1;
-    for (const deadline = Date.now() + 120_000; views !== total && Date.now() < deadline; ) {
+    const views = async (): Promise<number> => {
       // the CronJob's command, recomputing these days from InfluxDB
       const consolidate = spawn(['consolidate', '--from', from, '--to', to]);
       expect(await consolidate.exited, consolidate.output()).toBe(0);
       const res = await fetch(`${ingestUrl}/aggregated-data/summary?startTime=${from}&endTime=${to}`, { headers: auth });
-      if (res.status === 200) views = ((await res.json()) as { views: number }).views;
-      if (views !== total) await sleep(500);
-    }
-    expect(views).toBe(total);
+      return res.status === 200 ? ((await res.json()) as { views: number }).views : -1;
+    };
+    await expect.poll(views, { timeout: 120_000, interval: 500 }).toBe(total);
     const daily = await fetch(`${ingestUrl}/aggregated-data/region-daily?startTime=${from}&endTime=${to}`, { headers: auth });
     const rows = ((await daily.json()) as { rows: Array<{ region: string; pageName: string; views: number }> }).rows;
     const counted = new Map<string, number>();

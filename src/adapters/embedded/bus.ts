@@ -4,7 +4,7 @@ import { backoff } from '../../domain/backoff.js';
 import type { LoggedEvent, PageViewEvent } from '../../domain/event.js';
 import type { BatchHandler, EventConsumer, EventPublisher } from '../../ports/event-bus.js';
 import { GroupCommitQueue } from '../group-commit.js';
-import type { SqlDatabase } from '../postgres/database.js';
+import { answers, type SqlDatabase } from '../postgres/database.js';
 
 /**
  * The embedded event log: an append-only table in the embedded database, so an event is
@@ -166,12 +166,7 @@ export class EmbeddedBus implements EventPublisher, EventConsumer {
   }
 
   async ready(): Promise<boolean> {
-    try {
-      await this.db.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+    return await answers(this.db);
   }
 
   async stop(): Promise<void> {
