@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
+import helmet from 'helmet';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -67,24 +69,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     void reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}`, details: [] });
   });
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        // Plain-HTTP installs on a LAN must keep loading their own assets.
-        upgradeInsecureRequests: null,
-      },
-    },
-    // The tracker is loaded by other sites.
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-    // Sent below only over HTTPS: on plain HTTP the header is ignored at best, and a LAN install
-    // reached by name would be locked out of plain HTTP for a year once it gets TLS once.
-    strictTransportSecurity: false,
+  app.addHook('onRequest', async (_req, reply) => {
+    void reply.headers(SECURITY_HEADERS);
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.protocol === 'https') void reply.header('strict-transport-security', HSTS);
@@ -191,3 +177,31 @@ export async function registerUi(app: FastifyInstance, distDir: string = UI_DIST
     );
   }
 }
+
+/**
+ * Helmet's headers, computed once: they depend on nothing in the request (the tracker is loaded
+ * by other sites, so resources are cross-origin; HSTS is added per request, over HTTPS only).
+ * Building them per request (as @fastify/helmet does) was a third of an ingest request's time.
+ */
+const SECURITY_HEADERS: Record<string, string> = (() => {
+  const res = new ServerResponse(new IncomingMessage(new Socket()));
+  helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Plain-HTTP installs on a LAN must keep loading their own assets.
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    // Sent per request, only over HTTPS: on plain HTTP the header is ignored at best, and a LAN
+    // install reached by name would be locked out of plain HTTP for a year once it gets TLS once.
+    strictTransportSecurity: false,
+  })(res.req, res, () => {});
+  return Object.fromEntries(Object.entries(res.getHeaders()).map(([name, value]) => [name, String(value)]));
+})();
