@@ -108,7 +108,7 @@ export async function dedupStepCost(ctx: BenchContext, batches: number): Promise
             return base === undefined ? undefined : { partition: p, base };
           });
           const generated: WindowRequest[] = requests.map((r) => [r.requestId, r.base]);
-          await store.recordProcessed(kept.map(toProcessed), { generated: new Map([[partition, generated]]), at, windowMs: RETRY_WINDOW_MS });
+          await store.recordProcessed(kept.map(toProcessed), { generated: new Map([[partition, { at, requests: generated }]]), windowMs: RETRY_WINDOW_MS });
           window.recorded(partition, Number(batch.at(-1)!.offset), at, generated);
         } else {
           await store.recordProcessed(batch.map(toProcessed));

@@ -22,6 +22,8 @@ export interface LoggedEvent extends PageViewEvent {
   partition: number;
   /** log offset as a decimal string (Kafka offsets are 64-bit) */
   offset: string;
+  /** when the log took the event (Kafka's record timestamp, epoch ms), where the log keeps one */
+  logTime?: number | undefined;
 }
 
 export const MAX_BATCH = 100;

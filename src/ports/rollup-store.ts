@@ -142,11 +142,15 @@ export interface RecordedRequests {
    * or below the partition's position are recorded already), read back by `recentBatches` when
    * processing rebuilds a partition's window in memory.
    */
-  generated?: ReadonlyMap<number, readonly WindowRequest[]>;
-  /** when the batch was recorded (epoch ms, the processing process's clock) */
-  at: number;
+  generated?: ReadonlyMap<number, GeneratedRequests>;
   /** how long a generated id is kept after its batch (RETRY_WINDOW_MS) */
   windowMs: number;
+}
+
+export interface GeneratedRequests {
+  /** the batch's time on the window's clock (epoch ms): the log's latest record time in it, else processing's clock */
+  at: number;
+  requests: readonly WindowRequest[];
 }
 
 /** One recorded batch's generated request ids. */

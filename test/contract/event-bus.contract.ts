@@ -39,6 +39,7 @@ export function eventBusContract(name: string, open: (testName: string) => Promi
     afterEach(async () => await bus?.dispose());
 
     it('delivers every published event once, with its identity, in offset order per partition; failed batches again', async () => {
+      const sent = Date.now();
       const published = Array.from({ length: 500 }, (_, i) => event(`/p/${i}`));
       await Promise.all([0, 100, 200, 300, 400].map((i) => bus.publisher.publish(published.slice(i, i + 100))));
       const seen: LoggedEvent[] = [];
@@ -60,6 +61,11 @@ export function eventBusContract(name: string, open: (testName: string) => Promi
       const byPartition = new Map<number, bigint[]>();
       for (const e of seen) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), BigInt(e.offset)]);
       for (const offsets of byPartition.values()) expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      // Kafka's record time is the clock of processing's window of request ids: when the producer sent it.
+      const logTimes = seen.flatMap((e) => (e.logTime === undefined ? [] : [e.logTime]));
+      if (name.startsWith('Kafka')) expect(logTimes).toHaveLength(seen.length);
+      for (const t of logTimes) expect(t).toBeGreaterThanOrEqual(sent - 1_000);
+      for (const t of logTimes) expect(t).toBeLessThanOrEqual(Date.now());
     });
 
     it('a new consumer of the group resumes after the committed offsets', async () => {

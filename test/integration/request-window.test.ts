@@ -52,7 +52,7 @@ describe.each(['PGlite', 'PostgreSQL'])('request window on %s', (kind) => {
       return base === undefined ? undefined : { partition, base };
     });
     const generated: WindowRequest[] = requests.map((r) => [r.requestId, r.base]);
-    const recorded = await store.recordProcessed(kept, { generated: new Map([[3, generated]]), at, windowMs: RETRY_WINDOW_MS });
+    const recorded = await store.recordProcessed(kept, { generated: new Map([[3, { at, requests: generated }]]), windowMs: RETRY_WINDOW_MS });
     window.recorded(3, last, at, generated);
     return { kept: kept.length, copies, recorded };
   };
@@ -89,7 +89,7 @@ describe.each(['PGlite', 'PostgreSQL'])('request window on %s', (kind) => {
       const ids = await w.of(4, Number(batch[0]!.offset));
       const { kept, requests } = dropCopies(batch, (id, partition) => (ids.has(id) ? { partition, base: ids.get(id)! } : undefined));
       const generated: WindowRequest[] = requests.map((r) => [r.requestId, r.base]);
-      await store.recordProcessed(kept, { generated: new Map([[4, generated]]), at: t, windowMs: RETRY_WINDOW_MS });
+      await store.recordProcessed(kept, { generated: new Map([[4, { at: t, requests: generated }]]), windowMs: RETRY_WINDOW_MS });
       w.recorded(4, Number(batch.at(-1)!.offset), t, generated);
     };
     await step([on4(100, 'old')], at);

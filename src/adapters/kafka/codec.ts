@@ -6,12 +6,12 @@ export function encodeEvent(e: PageViewEvent): string {
 }
 
 /** Undefined for a value that is not an event (it is skipped and logged, never retried forever). */
-export function decodeEvent(value: Buffer | null, partition: number, offset: string): LoggedEvent | undefined {
+export function decodeEvent(value: Buffer | null, partition: number, offset: string, logTime?: number): LoggedEvent | undefined {
   if (value === null) return undefined;
   try {
     const v = JSON.parse(value.toString('utf8')) as Partial<PageViewEvent> & { id?: unknown; i?: unknown };
     if (typeof v.timestamp !== 'number' || typeof v.region !== 'string' || typeof v.pageName !== 'string') return undefined;
-    const event: LoggedEvent = { timestamp: v.timestamp, region: v.region, pageName: v.pageName, bot: v.bot === true, partition, offset };
+    const event: LoggedEvent = { timestamp: v.timestamp, region: v.region, pageName: v.pageName, bot: v.bot === true, partition, offset, logTime };
     if (typeof v.id === 'string' && Number.isSafeInteger(v.i) && (v.i as number) >= 0) {
       event.requestId = v.id;
       event.index = v.i as number;

@@ -142,7 +142,9 @@ export class KafkaEventConsumer implements EventConsumer {
     const events: LoggedEvent[] = [];
     const rejected: RejectedMessage[] = [];
     for (const m of messages) {
-      const e = decodeEvent(m.value, partition, m.offset);
+      // the record's timestamp: the producer's send time (the broker's, for a topic with LogAppendTime); -1 when absent
+      const logTime = Number(m.timestamp);
+      const e = decodeEvent(m.value, partition, m.offset, logTime > 0 ? logTime : undefined);
       if (e === undefined) {
         this.logger.error({ partition, offset: m.offset }, 'undecodable_message');
         rejected.push({ partition, offset: m.offset, value: m.value, reason: 'not a page-view event' });

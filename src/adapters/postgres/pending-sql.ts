@@ -73,9 +73,10 @@ export async function recordProcessed(db: SqlDatabase, events: readonly Processe
       if (delta.events === 0) continue;
       recorded += delta.events;
       // Generated ids at or below the position were recorded with the batch that held their first event.
+      const generated = requests?.generated?.get(partition);
       const ids: Array<string | number> = [];
-      for (const [id, base] of requests?.generated?.get(partition) ?? []) if (base > through) ids.push(id, base);
-      const at = requests?.at ?? Date.now();
+      for (const [id, base] of generated?.requests ?? []) if (base > through) ids.push(id, base);
+      const at = generated?.at ?? Date.now();
       await tx.query(
         `WITH views AS (
            INSERT INTO pending_views (log_partition, batch_through, bucket, region, page_name, views)

@@ -67,8 +67,10 @@ interface PartitionWindow {
   next: number;
   /** generated request id → offset of its first copy's first event */
   ids: Map<string, number>;
-  /** oldest first, for eviction */
+  /** in the order recorded, for eviction */
   batches: Array<{ at: number; ids: string[] }>;
+  /** the latest batch time recorded: the window reaches back `windowMs` from it */
+  latest: number;
 }
 
 /**
@@ -82,7 +84,11 @@ interface PartitionWindow {
  * one row in the same transaction that moves the partition's position: everything before the
  * committed offset is recorded there, so a copy whose first copy was processed before a restart,
  * by this process or another, is still known. The window is measured from the partition's latest
- * recorded batch, not from now, so processing that stops for a while forgets nothing.
+ * recorded batch, not from now, so processing that stops for a while forgets nothing; and on the log's
+ * clock (Kafka's record timestamps, where there are any): a retried produce is sent again within
+ * seconds of its first send by the producer's clock, so a consumer catching up a backlog holds the
+ * ids of 5 minutes of traffic, not of 5 minutes of its own (much faster) reading. That assumes the
+ * ingest hosts' clocks agree within a few minutes; without record times, processing's clock is used.
  */
 export class RequestWindow {
   private readonly partitions = new Map<number, PartitionWindow>();
@@ -96,7 +102,7 @@ export class RequestWindow {
   async of(partition: number, first: number): Promise<ReadonlyMap<string, number>> {
     const w = this.partitions.get(partition);
     if (w !== undefined && w.next === first) return w.ids;
-    const rebuilt: PartitionWindow = { next: first, ids: new Map(), batches: [] };
+    const rebuilt: PartitionWindow = { next: first, ids: new Map(), batches: [], latest: Number.NEGATIVE_INFINITY };
     for (const b of await this.load(partition)) this.push(rebuilt, b.at, b.requests);
     this.partitions.set(partition, rebuilt);
     return rebuilt.ids;
@@ -117,7 +123,8 @@ export class RequestWindow {
       }
       w.batches.push({ at, ids });
     }
-    const oldest = at - this.windowMs;
+    if (at > w.latest) w.latest = at;
+    const oldest = w.latest - this.windowMs;
     while (w.batches.length > 0 && w.batches[0]!.at < oldest) for (const id of w.batches.shift()!.ids) w.ids.delete(id);
   }
 
@@ -140,5 +147,6 @@ export class RequestWindow {
       if (had === undefined) ids.push(id);
     }
     w.batches.push({ at, ids });
+    if (at > w.latest) w.latest = at;
   }
 }

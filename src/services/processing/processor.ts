@@ -117,23 +117,18 @@ export class ProcessingService {
       this.dropped.inc({ reason: 'copy' }, copies);
       this.logger.info({ copies }, 'request_copies_dropped');
     }
-    const at = Date.now();
-    const recorded: RecordedRequests = { keyed: [], generated: new Map(), at, windowMs: this.window.windowMs };
+    const now = Date.now();
+    const keyedFirst: RecordedRequest[] = [];
+    // The window's clock is the log's record time where the log has one: a copy is sent again within
+    // seconds of its original by the producer's clock, however fast processing reads the log.
+    const generated = new Map<number, { at: number; requests: WindowRequest[] }>();
+    for (const [partition, span] of spans) generated.set(partition, { at: span.logTime ?? now, requests: [] });
     for (const r of requests) {
       if (isKeyed(r.requestId)) {
-        (recorded.keyed as RecordedRequest[]).push({
-          requestId: r.requestId,
-          partition: r.partition,
-          baseOffset: String(r.base),
-          keepUntil: at + this.settings.lateArrivalWindowMs,
-        });
-      } else {
-        const generated = recorded.generated as Map<number, WindowRequest[]>;
-        let list = generated.get(r.partition);
-        if (list === undefined) generated.set(r.partition, (list = []));
-        list.push([r.requestId, r.base]);
-      }
+        keyedFirst.push({ requestId: r.requestId, partition: r.partition, baseOffset: String(r.base), keepUntil: now + this.settings.lateArrivalWindowMs });
+      } else generated.get(r.partition)?.requests.push([r.requestId, r.base]);
     }
+    const recorded: RecordedRequests = { keyed: keyedFirst, generated, windowMs: this.window.windowMs };
     // Before a partition's first write: a recompute's cut must already list it, or it would count
     // events of this batch that the record below adds again (batches are ascending per partition).
     const unclaimed = new Map<number, string>();
@@ -151,7 +146,10 @@ export class ProcessingService {
     }
     await this.rollups.recordProcessed(processed, recorded);
     // Only now, with the batch recorded, may its ids join the windows (a failed batch comes again).
-    for (const [partition, span] of spans) this.window.recorded(partition, span.last, at, recorded.generated?.get(partition) ?? []);
+    for (const [partition, span] of spans) {
+      const g = generated.get(partition)!;
+      this.window.recorded(partition, span.last, g.at, g.requests);
+    }
     end();
     let bots = 0;
     for (const e of batch) if (e.bot) bots++;
@@ -172,19 +170,27 @@ export class ProcessingService {
   }
 }
 
-/** The first and last offset each partition's messages in a batch span (decoded or not). */
-function spansOf(events: readonly LoggedEvent[], rejected: readonly RejectedMessage[]): Map<number, { first: number; last: number }> {
-  const spans = new Map<number, { first: number; last: number }>();
-  const add = (partition: number, offset: string): void => {
+interface Span {
+  first: number;
+  last: number;
+  /** the latest record time of the partition's events in the batch */
+  logTime: number | undefined;
+}
+
+/** The first and last offset each partition's messages in a batch span (decoded or not), and their latest record time. */
+function spansOf(events: readonly LoggedEvent[], rejected: readonly RejectedMessage[]): Map<number, Span> {
+  const spans = new Map<number, Span>();
+  const add = (partition: number, offset: string, logTime: number | undefined): void => {
     const o = Number(offset);
     const s = spans.get(partition);
-    if (s === undefined) spans.set(partition, { first: o, last: o });
+    if (s === undefined) spans.set(partition, { first: o, last: o, logTime });
     else {
       if (o < s.first) s.first = o;
       if (o > s.last) s.last = o;
+      if (logTime !== undefined && (s.logTime === undefined || logTime > s.logTime)) s.logTime = logTime;
     }
   };
-  for (const e of events) add(e.partition, e.offset);
-  for (const r of rejected) add(r.partition, r.offset);
+  for (const e of events) add(e.partition, e.offset, e.logTime);
+  for (const r of rejected) add(r.partition, r.offset, undefined);
   return spans;
 }
