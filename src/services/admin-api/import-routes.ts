@@ -39,6 +39,7 @@ const ImportReport = z.object({
   from: z.string().optional(),
   to: z.string().optional(),
   importedAt: z.string().optional(),
+  consolidationMs: z.number().optional(),
   durationMs: z.number(),
 });
 const ExportQuery = z.strictObject({

@@ -38,9 +38,8 @@ export type ParsedLine = { line: number; count: ImportedCount | undefined } | { 
 /**
  * The data lines of a file's decompressed content, in order, with their line numbers (the header
  * is line 1). The format comes from the first line; any other shape refuses the whole file.
- * `skipBad`: a line the CSV parser cannot read (an unclosed quote) is reported, not fatal.
  */
-export async function* parseContent(content: AsyncIterable<Buffer>, ctx: LineContext, skipBad: boolean, onFormat: (f: ImportFormat) => void): AsyncGenerator<ParsedLine> {
+export async function* parseContent(content: AsyncIterable<Buffer>, ctx: LineContext, onFormat: (f: ImportFormat) => void): AsyncGenerator<ParsedLine> {
   const { head, rest } = await peek(content);
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
   if (/^\s*\{/.test(text)) {
@@ -48,7 +47,7 @@ export async function* parseContent(content: AsyncIterable<Buffer>, ctx: LineCon
     yield* ndjsonLines(rest, ctx);
     return;
   }
-  yield* csvLines(rest, ctx, skipBad, onFormat);
+  yield* csvLines(rest, ctx, onFormat);
 }
 
 /** The first chunk(s) up to a line break (or 64 KiB), and the whole content again. */
@@ -71,19 +70,10 @@ async function peek(content: AsyncIterable<Buffer>): Promise<{ head: Buffer; res
   return { head, rest: rest() };
 }
 
-async function* csvLines(content: AsyncIterable<Buffer>, ctx: LineContext, skipBad: boolean, onFormat: (f: ImportFormat) => void): AsyncGenerator<ParsedLine> {
-  const skipped: ParsedLine[] = [];
-  const parser = parse({
-    bom: true,
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: skipBad,
-    on_skip: (err: CsvError | undefined) => {
-      skipped.push({ line: Number(err?.lines ?? 0), problems: [`not readable as CSV: ${err?.message ?? 'unknown error'}`] });
-      return undefined;
-    },
-  });
+async function* csvLines(content: AsyncIterable<Buffer>, ctx: LineContext, onFormat: (f: ImportFormat) => void): AsyncGenerator<ParsedLine> {
+  // A line the parser cannot read (a quote never closed) refuses the file even with --skip-bad:
+  // after one, the parser no longer knows where the following records start.
+  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
   const feed = (async () => {
     try {
       for await (const chunk of content) if (!parser.write(chunk)) await new Promise((resolve) => parser.once('drain', resolve));
@@ -96,7 +86,6 @@ async function* csvLines(content: AsyncIterable<Buffer>, ctx: LineContext, skipB
   let index: number[] = [];
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      for (const s of skipped.splice(0)) yield s;
       if (format === undefined) {
         ({ format, index } = csvHeader(record));
         onFormat(format);
@@ -115,7 +104,6 @@ async function* csvLines(content: AsyncIterable<Buffer>, ctx: LineContext, skipB
     throw err;
   }
   await feed;
-  for (const s of skipped.splice(0)) yield s;
   if (format === undefined) throw invalidInput('the file is empty', [EXPECTED_SHAPES]);
 }
 

@@ -51,6 +51,8 @@ export interface ImportReport {
   from?: string;
   to?: string;
   importedAt?: string;
+  /** of durationMs: the recompute of the imported days */
+  consolidationMs?: number;
   durationMs: number;
 }
 
@@ -94,7 +96,7 @@ export async function importFile(deps: ImportDeps, open: OpenSource, options: Im
   let span: { first: number; last: number } | undefined;
   try {
     const ctx = { timeZone: deps.timeZone, now: deps.now() };
-    for await (const parsed of parseContent(decompressed(open(), onRaw), ctx, options.skipBad, (f) => (format = f))) {
+    for await (const parsed of parseContent(decompressed(open(), onRaw), ctx, (f) => (format = f))) {
       progress.lines += 1;
       if ('problems' in parsed) {
         if (!options.skipBad) throw invalidInput(`line ${parsed.line}: ${parsed.problems.join('; ')}`, [`nothing of ${options.name} was imported`]);
@@ -128,8 +130,10 @@ export async function importFile(deps: ImportDeps, open: OpenSource, options: Im
     tell();
     report.from = localDate(span.first, deps.timeZone);
     report.to = localDate(span.last, deps.timeZone);
+    const consolidating = Date.now();
     try {
       await consolidateDays(deps, report.from, report.to);
+      report.consolidationMs = Date.now() - consolidating;
     } catch (err) {
       // The rows are stored and count from the next recompute of their days.
       throw new AppError('store_unavailable', `${options.name} was imported, but consolidating its days failed`, {
