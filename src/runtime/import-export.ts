@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { basename } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -72,31 +73,40 @@ function outcomeOf(file: string, err: unknown): FileOutcome {
   return { file, status: 'failed', error: err instanceof Error ? err.message : String(err), details: [] };
 }
 
-/** Uploads the file to the running server's POST /admin/import. */
+/**
+ * Uploads the file to the running server's POST /admin/import. node:http rather than fetch: the
+ * answer comes when the import has ended, and fetch gives up on headers after five minutes.
+ */
 async function importThrough(server: { url: string; token: string }, file: string, skipBad: boolean, onBytes: (n: number) => void): Promise<FileOutcome> {
-  let sent = 0;
-  const body = Readable.toWeb(
-    createReadStream(file).on('data', (chunk) => {
+  const query = new URLSearchParams({ name: basename(file), ...(skipBad ? { skipBad: 'true' } : {}) });
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      `${server.url}/admin/import?${query}`,
+      { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/octet-stream' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    let sent = 0;
+    const source = createReadStream(file).on('data', (chunk) => {
       sent += chunk.length;
       onBytes(sent);
-    }),
-  ) as ReadableStream;
-  const query = new URLSearchParams({ name: basename(file), ...(skipBad ? { skipBad: 'true' } : {}) });
-  const res = await fetch(`${server.url}/admin/import?${query}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/octet-stream' },
-    body,
-    duplex: 'half',
-  } as RequestInit);
-  const text = await res.text();
+    });
+    pipeline(source, req).catch(reject);
+  });
   let parsed: { error?: string; details?: string[] } & Record<string, unknown>;
   try {
     parsed = JSON.parse(text);
   } catch {
     parsed = { error: text };
   }
-  if (res.ok) return parsed as unknown as ImportReport;
-  return { file, status: res.status === 400 ? 'refused' : 'failed', error: `the running server answered ${res.status}: ${parsed.error ?? ''}`, details: parsed.details ?? [] };
+  if (status === 200) return parsed as unknown as ImportReport;
+  return { file, status: status === 400 ? 'refused' : 'failed', error: `the running server answered ${status}: ${parsed.error ?? ''}`, details: parsed.details ?? [] };
 }
 
 /**
