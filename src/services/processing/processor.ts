@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { backoff } from '../../domain/backoff.js';
 import type { LoggedEvent } from '../../domain/event.js';
 import type { EventConsumer, RejectedMessage } from '../../ports/event-bus.js';
 import type { EventStore } from '../../ports/event-store.js';
@@ -18,6 +19,9 @@ export interface ProcessingSettings {
  * it has recorded). The consumer commits a batch's offsets only after `handle` resolves, so a
  * crash anywhere in between redelivers the batch, and both stores absorb the repeat.
  */
+/** Retries of a start while the event log is unreachable: 500 ms, 1 s, … at most 10 s. */
+const START_RETRY = { baseMs: 250, capMs: 10_000 };
+
 export class ProcessingService {
   private readonly processed: Counter<'kind'>;
   private readonly dropped: Counter<'reason'>;
@@ -26,6 +30,7 @@ export class ProcessingService {
   /** partitions this process has made sure have a recorded position */
   private readonly claimed = new Set<number>();
   private starting: Promise<void> | undefined;
+  private stopping = new AbortController();
   /** generated request ids per partition (see RequestWindow for why memory is enough) */
   private readonly window: RequestWindow;
 
@@ -73,6 +78,7 @@ export class ProcessingService {
    */
   async start(): Promise<void> {
     this.running = true;
+    this.stopping = new AbortController();
     this.starting = this.startWithRetry();
     await Promise.race([this.starting, sleep(0)]);
   }
@@ -86,7 +92,7 @@ export class ProcessingService {
       } catch (err) {
         this.logger.warn({ err, attempt }, 'processing_start_failed');
         await this.consumer.stop().catch(() => {});
-        await sleep(Math.min(10_000, 250 * 2 ** attempt));
+        await backoff(attempt, START_RETRY, this.stopping.signal);
       }
     }
   }
@@ -164,6 +170,7 @@ export class ProcessingService {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.stopping.abort();
     await this.starting;
     await this.consumer.stop();
     this.logger.info('processing_stopped');
