@@ -68,7 +68,9 @@ async function main(): Promise<number> {
     '',
     table(ctx.figures),
     '',
-    ...(ctx.scaling.rows.length > 0 ? ['how cost grows (times; events per second in brackets):', '', scalingTable(ctx.scaling.volumes, ctx.scaling.rows), ''] : []),
+    ...(ctx.scaling.rows.length > 0
+      ? ['how cost grows (times; events per second in brackets):', '', scalingTable(ctx.scaling.volumes, ctx.scaling.rows), '']
+      : []),
     'details:',
     ...ctx.details.map((d) => `  ${d}`),
     ...(failures.length > 0 ? ['', 'FAILED:', ...failures.map((f) => `  ${f}`)] : []),

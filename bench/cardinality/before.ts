@@ -40,7 +40,11 @@ const DB = 'page_view_bucket';
  * partial write is counted, not thrown: InfluxDB 1.x answers 400 `partial write: max-series-per-
  * database limit exceeded … dropped=N` and stores the rest of the body.
  */
-async function writeCountingDrops(influxUrl: string, bodies: Iterable<string>, concurrency: number): Promise<{ dropped: number; firstDrop: string | undefined }> {
+async function writeCountingDrops(
+  influxUrl: string,
+  bodies: Iterable<string>,
+  concurrency: number,
+): Promise<{ dropped: number; firstDrop: string | undefined }> {
   const url = `${influxUrl}/write?db=${DB}&precision=ns`;
   const running = new Set<Promise<void>>();
   let dropped = 0;
@@ -150,10 +154,13 @@ export async function measureBefore(ctx: BenchContext, day: ZipfDay): Promise<Va
       result.countedViews = answer.total;
       if (answer.total !== written - drops.dropped) {
         // Past max-series-per-database influxd drops more than its partial-write answers report.
-        ctx.detail(`cardinality before: the count is ${num(written - answer.total)} short of the ${num(written)} events written (${num(drops.dropped)} reported dropped)`);
+        ctx.detail(
+          `cardinality before: the count is ${num(written - answer.total)} short of the ${num(written)} events written (${num(drops.dropped)} reported dropped)`,
+        );
       }
     } catch (err) {
-      result.countFailure = stopReason ?? (err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${COUNT_TIMEOUT_MS / 60_000} min` : String(err));
+      result.countFailure =
+        stopReason ?? (err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${COUNT_TIMEOUT_MS / 60_000} min` : String(err));
       ctx.detail(`cardinality before: count query failed: ${result.countFailure}`);
     }
     result.peakRssMiB = watch.peak / MiB;

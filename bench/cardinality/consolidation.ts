@@ -86,7 +86,9 @@ export async function measureConsolidation(
     const recomputed = consolidateResult(recompute);
     recomputeMs = recomputed.durationMs;
     recomputeProcessMs = recompute.ms;
-    ctx.detail(`cardinality consolidation: page-stats consolidate --recompute: ${formatMs(recomputeMs)} (process ${formatMs(recompute.ms)}): ${JSON.stringify(recomputed)}`);
+    ctx.detail(
+      `cardinality consolidation: page-stats consolidate --recompute: ${formatMs(recomputeMs)} (process ${formatMs(recompute.ms)}): ${JSON.stringify(recomputed)}`,
+    );
     if (recomputed.mode !== 'recompute') throw new Error(`--recompute ran as ${recomputed.mode}`);
     if ((await viewsOn(day.start)) !== day.count) throw new Error(`after the recompute region_daily holds ${await viewsOn(day.start)} of ${day.count} views`);
   } catch (err) {
@@ -121,7 +123,9 @@ export async function measureConsolidation(
   if (recomputeFailure === undefined) {
     const run = await runCliOnce(['consolidate'], env);
     const folded = consolidateResult(run);
-    ctx.detail(`cardinality consolidation: page-stats consolidate after one more minute: ${formatMs(folded.durationMs)} (process ${formatMs(run.ms)}): ${JSON.stringify(folded)}`);
+    ctx.detail(
+      `cardinality consolidation: page-stats consolidate after one more minute: ${formatMs(folded.durationMs)} (process ${formatMs(run.ms)}): ${JSON.stringify(folded)}`,
+    );
     if (folded.mode !== 'incremental') throw new Error(`the scheduled run ran as ${folded.mode}, not as a fold`);
     fold = { ms: folded.durationMs, processMs: run.ms, pending: Number(folded.pendingRows ?? 0), views: Number(folded.views), how: 'page-stats consolidate' };
   } else {
@@ -132,7 +136,8 @@ export async function measureConsolidation(
   }
   if (fold.views !== minute.count) throw new Error(`the fold added ${fold.views} views, expected ${minute.count}`);
   const todayAfter = await viewsOn(today);
-  if (todayAfter - todayBefore !== minute.count) throw new Error(`region_daily of ${new Date(today).toISOString()} grew by ${todayAfter - todayBefore}, expected ${minute.count}`);
+  if (todayAfter - todayBefore !== minute.count)
+    throw new Error(`region_daily of ${new Date(today).toISOString()} grew by ${todayAfter - todayBefore}, expected ${minute.count}`);
 
   return {
     roundFolds,

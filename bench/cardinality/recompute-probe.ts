@@ -17,7 +17,12 @@ try {
   const db = 'probe';
   await createInfluxDb(influx.url, db);
   const w0 = now();
-  await writeLines(influx.url, db, lineBodies(day.count, 5_000, (i) => day.logged(i)), 4);
+  await writeLines(
+    influx.url,
+    db,
+    lineBodies(day.count, 5_000, (i) => day.logged(i)),
+    4,
+  );
   console.log(`wrote ${events} events in ${formatMs(now() - w0)}; influxd RSS ${((await settledRss(pid)) / MiB).toFixed(0)} MiB`);
   const store = await InfluxEventStore.open({ url: influx.url, db, token: undefined, retention: 'INF', maxPageNames: 10_000, maxRegions: 1_000 });
   const watch = new RssWatch(pid, Number.POSITIVE_INFINITY, () => {});

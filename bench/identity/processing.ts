@@ -32,7 +32,10 @@ export async function processingIdentityCost(ctx: BenchContext): Promise<{ plain
   const n = 25_000 * ZIPF_SHAPE.partitions;
   const [cluster, influx, kafka] = await Promise.all([services.kafka(), services.influx(), services.kafkaClient()]);
   const events = new ZipfDay(n, utcDay(Date.now(), 1), undefined, 21);
-  const topics = { plain: await services.topic('bench_identity_plain', ZIPF_SHAPE.partitions), ids: await services.topic('bench_identity_ids', ZIPF_SHAPE.partitions) };
+  const topics = {
+    plain: await services.topic('bench_identity_plain', ZIPF_SHAPE.partitions),
+    ids: await services.topic('bench_identity_ids', ZIPF_SHAPE.partitions),
+  };
   log(`identity: producing ${num(n)} events without and with request ids`);
   await produceEvents(kafka, topics.plain, n, (i) => events.event(i, false));
   await produceEvents(kafka, topics.ids, n, (i) => events.event(i, true));
@@ -48,7 +51,12 @@ export async function processingIdentityCost(ctx: BenchContext): Promise<{ plain
       const r = await consumeOnce(ctx, setup, name, name, n, ctx.options.profile === 'processing' && variant === 'ids' && round === 1);
       const pgUs = (postgres.seconds() / n) * 1e6;
       postgres.stop();
-      const v: ProcessingVariant = { rate: n / (r.ms / 1000), processingCpuUs: r.cpuUsPerEvent ?? Number.NaN, influxCpuUs: r.influxCpuUsPerEvent ?? Number.NaN, postgresCpuUs: pgUs };
+      const v: ProcessingVariant = {
+        rate: n / (r.ms / 1000),
+        processingCpuUs: r.cpuUsPerEvent ?? Number.NaN,
+        influxCpuUs: r.influxCpuUsPerEvent ?? Number.NaN,
+        postgresCpuUs: pgUs,
+      };
       runs[variant].push(v);
       ctx.detail(
         `identity round ${round}, processing ${variant === 'ids' ? 'with request ids' : 'without ids'}: ${num(v.rate)} events/s (${formatMs(r.ms)}), ` +

@@ -47,7 +47,7 @@ export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, 
   const last = new Date(ds.lastDay);
   const monthStart = Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1);
   const windows = [
-    { label: 'the last 2 days (today\'s scheduled run)', start: ds.lastDay - DAY_MS, end: ds.lastDay + DAY_MS },
+    { label: "the last 2 days (today's scheduled run)", start: ds.lastDay - DAY_MS, end: ds.lastDay + DAY_MS },
     { label: 'the last 2 days of the previous month (whole month recomputed)', start: monthStart - 2 * DAY_MS, end: monthStart },
   ];
   // As deployed: the rollup store's connections have the product's session settings.
@@ -110,7 +110,10 @@ export async function measureConsolidation(ctx: BenchContext, ds: LargeDataset, 
       const G = ['daily', 'weekly', 'monthly'];
       for (const [what, setup] of [
         ['without the region_*_page_idx indexes', G.map((g) => `DROP INDEX region_${g}_page_idx`)],
-        ['without any secondary index on region_* (page and region)', G.flatMap((g) => [`DROP INDEX region_${g}_page_idx`, `DROP INDEX region_${g}_region_idx`])],
+        [
+          'without any secondary index on region_* (page and region)',
+          G.flatMap((g) => [`DROP INDEX region_${g}_page_idx`, `DROP INDEX region_${g}_region_idx`]),
+        ],
       ] as const) {
         const ms: number[] = [];
         for (let i = 0; i < diagnoseRuns; i++) ms.push(await inRolledBackTransaction(ds.url, setup, (db) => new SqlRollupStore(db).replaceWindow(next)));

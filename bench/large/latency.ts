@@ -33,7 +33,10 @@ export async function measureStatsLatency(
   seconds: number,
 ): Promise<{ rows: LatencyRow[]; captured: CapturedRequest[] }> {
   const connections = ctx.options.dashboardConnections;
-  const captured = await captureStatsSql(databaseUrl, requests.map((r) => r.path));
+  const captured = await captureStatsSql(
+    databaseUrl,
+    requests.map((r) => r.path),
+  );
   const rows: LatencyRow[] = [];
   for (const [i, request] of requests.entries()) {
     const sql = captured[i]!;
@@ -55,7 +58,9 @@ export async function measureStatsLatency(
       sql: { p50: percentile(baseline, 50), p99: percentile(baseline, 99) },
     };
     rows.push(row);
-    log(`large: ${request.view.id} ${request.filter.id} ${request.label}: API p50 ${row.api.p50} / p99 ${row.api.p99} ms, SQL p50 ${row.sql.p50.toFixed(1)} / p99 ${row.sql.p99.toFixed(1)} ms`);
+    log(
+      `large: ${request.view.id} ${request.filter.id} ${request.label}: API p50 ${row.api.p50} / p99 ${row.api.p99} ms, SQL p50 ${row.sql.p50.toFixed(1)} / p99 ${row.sql.p99.toFixed(1)} ms`,
+    );
     ctx.detail(
       `large ${request.view.id} ${request.filter.label} ${request.label}: ${num(row.bytes)} B JSON, ${row.statements} statement(s); ` +
         `API ${num(ours.rps)} req/s, p50 ${ours.p50} ms, p99 ${ours.p99} ms, ${ours.serverCpuUs === undefined ? '?' : num(ours.serverCpuUs)} µs server CPU/request; ` +

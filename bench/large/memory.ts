@@ -65,7 +65,13 @@ function report(ctx: BenchContext, what: string, m: MemoryReading, extra: string
  * 10,000 (the default) at a time, and
  * (c) 8 connections ask the 12-month stats requests over and over. A fresh server each time.
  */
-export async function measureReadMemory(ctx: BenchContext, ds: LargeDataset, statsRequests: readonly StatsRequest[], maxPages: number, statsSeconds: number): Promise<void> {
+export async function measureReadMemory(
+  ctx: BenchContext,
+  ds: LargeDataset,
+  statsRequests: readonly StatsRequest[],
+  maxPages: number,
+  statsSeconds: number,
+): Promise<void> {
   const range = `startTime=${isoDate(ds.firstDay)}&endTime=${isoDate(ds.lastDay)}`;
   const expectedRows = ds.rows.region_daily ?? 0;
 
@@ -76,9 +82,15 @@ export async function measureReadMemory(ctx: BenchContext, ds: LargeDataset, sta
     return { ...r, ms: now() - t0 };
   });
   const rows = stream.result.lines - 1;
-  if (stream.result.status !== 200 || rows !== expectedRows) throw new Error(`CSV stream: status ${stream.result.status}, ${rows} rows, expected ${expectedRows}`);
+  if (stream.result.status !== 200 || rows !== expectedRows)
+    throw new Error(`CSV stream: status ${stream.result.status}, ${rows} rows, expected ${expectedRows}`);
   const rowsPerSecond = rows / (stream.result.ms / 1000);
-  report(ctx, `region-daily?format=csv, the whole year (${num(rows)} rows, ${num(stream.result.bytes / 2 ** 20)} MiB)`, stream.memory, `${formatMs(stream.result.ms)}, ${num(rowsPerSecond)} rows/s`);
+  report(
+    ctx,
+    `region-daily?format=csv, the whole year (${num(rows)} rows, ${num(stream.result.bytes / 2 ** 20)} MiB)`,
+    stream.memory,
+    `${formatMs(stream.result.ms)}, ${num(rowsPerSecond)} rows/s`,
+  );
   ctx.add({
     stage: 'large',
     figure: `region-daily?format=csv, the whole year, ${num(rows)} rows streamed`,
@@ -117,10 +129,26 @@ export async function measureReadMemory(ctx: BenchContext, ds: LargeDataset, sta
   }
 
   log('large: memory under 8 concurrent 12-month stats requests');
-  const concurrent = await onFreshServer(ctx, ds, async (server) =>
-    await runLoad({ url: server.url, paths: statsRequests.map((r) => r.path), headers: auth, connections: 8, durationSeconds: statsSeconds, expectStatus: 200, serverPid: server.child.pid }),
+  const concurrent = await onFreshServer(
+    ctx,
+    ds,
+    async (server) =>
+      await runLoad({
+        url: server.url,
+        paths: statsRequests.map((r) => r.path),
+        headers: auth,
+        connections: 8,
+        durationSeconds: statsSeconds,
+        expectStatus: 200,
+        serverPid: server.child.pid,
+      }),
   );
   const c = concurrent.result;
   if (c.errors > 0) throw new Error(`8 concurrent stats requests: ${c.errors} errors`);
-  report(ctx, `8 concurrent 12-month stats requests (${statsRequests.length} kinds in turn, ${statsSeconds} s)`, concurrent.memory, `${num(c.rps)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms`);
+  report(
+    ctx,
+    `8 concurrent 12-month stats requests (${statsRequests.length} kinds in turn, ${statsSeconds} s)`,
+    concurrent.memory,
+    `${num(c.rps)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms`,
+  );
 }

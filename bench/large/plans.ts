@@ -17,19 +17,24 @@ function trimmed(plan: string): string {
  * unfiltered, one region, one page: the first read of a JSON page; and a mid-year page of the CSV stream),
  * and every statement of the main 12-month stats requests.
  */
-export async function explainPlans(ctx: BenchContext, ds: LargeDataset, requests: readonly StatsRequest[], captured: readonly CapturedRequest[]): Promise<void> {
+export async function explainPlans(
+  ctx: BenchContext,
+  ds: LargeDataset,
+  requests: readonly StatsRequest[],
+  captured: readonly CapturedRequest[],
+): Promise<void> {
   const day = ds.lastDay - DAY_MS;
   const plans: Array<{ title: string; statement: Statement }> = [
     {
-      title: 'GET /aggregated-data/region-daily, one day, unfiltered (a JSON page\'s first read: 5,000 rows + 1)',
+      title: "GET /aggregated-data/region-daily, one day, unfiltered (a JSON page's first read: 5,000 rows + 1)",
       statement: await capturedRowSql(ds.url, { granularity: 'daily', start: day, end: day + DAY_MS, limit: 5_001 }),
     },
     {
-      title: 'GET /aggregated-data/region-daily?region=US, 30 days (a JSON page\'s first read: 5,000 rows + 1)',
+      title: "GET /aggregated-data/region-daily?region=US, 30 days (a JSON page's first read: 5,000 rows + 1)",
       statement: await capturedRowSql(ds.url, { granularity: 'daily', start: day - 29 * DAY_MS, end: day + DAY_MS, region: 'US', limit: 5_001 }),
     },
     {
-      title: 'GET /aggregated-data/region-monthly?pageName=/, the year (a JSON page\'s first read: 5,000 rows + 1)',
+      title: "GET /aggregated-data/region-monthly?pageName=/, the year (a JSON page's first read: 5,000 rows + 1)",
       statement: await capturedRowSql(ds.url, { granularity: 'monthly', start: ds.firstDay, end: ds.lastDay + DAY_MS, pageName: '/', limit: 5_001 }),
     },
     {

@@ -102,12 +102,7 @@ export async function logPosition(kafka: Kafka, topic: string, groupId: string):
  * The raw line-protocol writer: what InfluxDB can take at most from a client on this machine.
  * Plain `POST /write` of pre-built bodies, `concurrency` requests at a time.
  */
-export async function writeLines(
-  influxUrl: string,
-  db: string,
-  bodies: AsyncIterable<string> | Iterable<string>,
-  concurrency: number,
-): Promise<void> {
+export async function writeLines(influxUrl: string, db: string, bodies: AsyncIterable<string> | Iterable<string>, concurrency: number): Promise<void> {
   const url = `${influxUrl}/write?db=${encodeURIComponent(db)}&precision=ns`;
   const running = new Set<Promise<void>>();
   let failure: unknown;

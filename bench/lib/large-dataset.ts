@@ -146,7 +146,13 @@ async function withMigrations(url: string): Promise<void> {
   }
 }
 
-async function build(name: string, url: string, shape: LargeShape, firstDay: number, lastDay: number): Promise<{ rows: Record<string, number>; steps: Record<string, number> }> {
+async function build(
+  name: string,
+  url: string,
+  shape: LargeShape,
+  firstDay: number,
+  lastDay: number,
+): Promise<{ rows: Record<string, number>; steps: Record<string, number> }> {
   await withClient(POSTGRES_ADMIN_URL, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name}`);

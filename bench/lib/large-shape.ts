@@ -63,7 +63,7 @@ export function regionCodes(count: number): string[] {
 }
 
 const SECTIONS = ['blog', 'docs', 'products', 'news', 'help', 'de/hilfe', 'ja/ドキュメント', 'pricing', 'Careers', 'events', 'fr/guides', 'compare'];
-const WORDS = ['getting-started', 'release-notes', 'über-uns', 'how-to', 'api', 'faq', 'o\'brien', 'a b,c=d', 'case-study', 'tutorial', 'changelog', 'ページ'];
+const WORDS = ['getting-started', 'release-notes', 'über-uns', 'how-to', 'api', 'faq', "o'brien", 'a b,c=d', 'case-study', 'tutorial', 'changelog', 'ページ'];
 
 /** Page paths: `/` first, then paths across sections, some with characters that need escaping. */
 export function pageNames(count: number): string[] {
@@ -92,6 +92,9 @@ export const PAGE_MULTIPLIER = 1_237; // prime, coprime with any page count here
 
 /** What identifies a generated data set (whatever days it holds): the cache key stored next to it. */
 export function shapeKey(shape: LargeShape): string {
-  const names = createHash('sha256').update(JSON.stringify([regionCodes(shape.regions), pageNames(shape.pages)])).digest('hex').slice(0, 16);
+  const names = createHash('sha256')
+    .update(JSON.stringify([regionCodes(shape.regions), pageNames(shape.pages)]))
+    .digest('hex')
+    .slice(0, 16);
   return JSON.stringify({ generator: GENERATOR_VERSION, ...shape, names });
 }

@@ -2,8 +2,7 @@ import autocannon from 'autocannon';
 import { cpuSeconds } from './stats.js';
 
 /** A normal desktop browser: bot filtering must treat the load as page views. */
-export const BROWSER_UA =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 export interface LoadOptions {
   url: string;

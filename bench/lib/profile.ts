@@ -80,7 +80,10 @@ export function summariseProfile(dir: string, top = 15): ProfileSummary {
     for (const s of seen) stacked.set(s, (stacked.get(s) ?? 0) + 1);
   }
   const ranked = (m: Map<string, number>): Array<[string, number]> =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, total === 0 ? 0 : v / total]);
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => [k, total === 0 ? 0 : v / total]);
   return {
     file: join(dir, file),
     totalMs: (profile.endTime - profile.startTime) / 1000,

@@ -23,7 +23,11 @@ export async function createReleaseSchema(url: string): Promise<void> {
   await withClient(url, async (c) => {
     await c.query(`CREATE SCHEMA ${RELEASE_SCHEMA}`);
     await c.query(`SET search_path = ${RELEASE_SCHEMA}`);
-    for (const statement of first.sql.split(';').map((s) => s.trim()).filter(Boolean)) await c.query(statement);
+    for (const statement of first.sql
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      await c.query(statement);
   });
   // Copied without indexes, which are then built by sorting (see ensureLargeDataset).
   const tables = ['daily', 'weekly', 'monthly'].map((g) => `${RELEASE_SCHEMA}.region_${g}`);

@@ -22,8 +22,7 @@ export interface Figure {
   notes?: string;
 }
 
-export const ratioOf = (f: Figure): number | undefined =>
-  f.baseline === undefined || f.baseline === 0 ? undefined : f.ours / f.baseline;
+export const ratioOf = (f: Figure): number | undefined => (f.baseline === undefined || f.baseline === 0 ? undefined : f.ours / f.baseline);
 
 export function met(f: Figure): boolean | undefined {
   const r = ratioOf(f);

@@ -59,7 +59,12 @@ async function rawSchema2Write(ctx: BenchContext, influxUrl: string, day: ZipfDa
   const rawDb = 'bench_schema2_raw';
   await createInfluxDb(influxUrl, rawDb);
   const w0 = now();
-  await writeLines(influxUrl, rawDb, lineBodies(day.count, 5_000, (i) => day.logged(i)), 4);
+  await writeLines(
+    influxUrl,
+    rawDb,
+    lineBodies(day.count, 5_000, (i) => day.logged(i)),
+    4,
+  );
   const rawRate = day.count / ((now() - w0) / 1000);
   ctx.detail(`cardinality after: the same ${num(day.count)} events as schema-2 lines, raw /write (5,000 lines, 4 at a time): ${num(rawRate)} points/s`);
   return rawRate;
@@ -94,14 +99,22 @@ function report(
     before.countMs,
     { kind: 'info' },
   );
-  if (after.slowestReadMs !== undefined) alone('  after: its slowest hourly read (the client allows 10 s)', 'ms', after.slowestReadMs, { kind: 'at-most', value: 10_000 });
+  if (after.slowestReadMs !== undefined)
+    alone('  after: its slowest hourly read (the client allows 10 s)', 'ms', after.slowestReadMs, { kind: 'at-most', value: 10_000 });
   add(`  page views it counts, of ${num(day.count)} sent`, 'views', after.countedViews ?? Number.NaN, before.countedViews, { kind: 'info' });
   add('  its answer', 'MiB', (after.countBytes ?? Number.NaN) / MiB, before.countBytes === undefined ? undefined : before.countBytes / MiB, { kind: 'info' });
-  alone('page-stats processing at the shape (Kafka → InfluxDB + PostgreSQL deltas, request ids)', 'events/s', processing.events / (processing.consumingMs / 1000), {
-    kind: 'at-least',
-    value: 100_000,
+  alone(
+    'page-stats processing at the shape (Kafka → InfluxDB + PostgreSQL deltas, request ids)',
+    'events/s',
+    processing.events / (processing.consumingMs / 1000),
+    {
+      kind: 'at-least',
+      value: 100_000,
+    },
+  );
+  alone('  CPU per event: processing + influxd + postgres', 'µs', processing.processingCpuUs + processing.influxCpuUs + processing.postgresCpuUs, {
+    kind: 'info',
   });
-  alone('  CPU per event: processing + influxd + postgres', 'µs', processing.processingCpuUs + processing.influxCpuUs + processing.postgresCpuUs, { kind: 'info' });
   alone(
     `${c.foldHow} after one more minute (${num(c.minuteEvents)} events, ${num(c.foldPending)} deltas): the run` +
       (Number.isNaN(c.foldProcessMs) ? '' : `; process ${formatMs(c.foldProcessMs)}`),
@@ -109,7 +122,9 @@ function report(
     c.foldMs,
     { kind: 'at-most', value: 5_000 },
   );
-  alone(`a fold after each processing round (${num(median(c.roundFolds.pending))} deltas, ${num(ROUND)} events): median`, 'ms', median(c.roundFolds.ms), { kind: 'info' });
+  alone(`a fold after each processing round (${num(median(c.roundFolds.pending))} deltas, ${num(ROUND)} events): median`, 'ms', median(c.roundFolds.ms), {
+    kind: 'info',
+  });
   alone(
     `page-stats consolidate --recompute (the day, from InfluxDB): ${c.recomputeFailure ?? `the run; process ${formatMs(c.recomputeProcessMs)}`}`,
     'ms',

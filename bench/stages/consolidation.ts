@@ -18,7 +18,12 @@ export interface ConsolidationSetup {
 export async function seedDay(influxUrl: string, db: string, day: number, count: number): Promise<number> {
   await createInfluxDb(influxUrl, db);
   const t0 = now();
-  await writeLines(influxUrl, db, lineBodies(count, 5_000, (i) => loggedEventAt(i, count, day, 12)), 4);
+  await writeLines(
+    influxUrl,
+    db,
+    lineBodies(count, 5_000, (i) => loggedEventAt(i, count, day, 12)),
+    4,
+  );
   return now() - t0;
 }
 

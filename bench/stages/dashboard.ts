@@ -116,7 +116,9 @@ export async function benchDashboard(ctx: BenchContext): Promise<void> {
   const days = 380;
   log(`dashboard: seeding ${days} days × ${REGIONS.length} regions × ${PAGES.length} pages of rollups`);
   const seedMs = await seedRollups(databaseUrl, days, REGIONS, PAGES);
-  ctx.detail(`dashboard setup: ${num(days * REGIONS.length * PAGES.length)} daily rows (and their weeks and months) written with replaceWindow in ${formatMs(seedMs)}`);
+  ctx.detail(
+    `dashboard setup: ${num(days * REGIONS.length * PAGES.length)} daily rows (and their weeks and months) written with replaceWindow in ${formatMs(seedMs)}`,
+  );
 
   const cluster = await services.kafka();
   const topic = await services.topic('bench_dashboard', 3);
@@ -196,7 +198,9 @@ export async function benchDashboard(ctx: BenchContext): Promise<void> {
     const sql = await capturedSql(databaseUrl, { granularity: 'daily', start: start.getTime(), end });
     if (sql.rows !== rows) throw new Error(`CSV has ${rows} rows, the SQL ${sql.rows}`);
     const sqlMs = await sqlOnce(databaseUrl, sql.sql, sql.params);
-    ctx.detail(`dashboard region-daily, 12 months, unfiltered, CSV: ${num(rows)} rows, ${num(body.length / 2 ** 20)} MiB in ${formatMs(apiMs)}; the SQL alone ${formatMs(sqlMs)}`);
+    ctx.detail(
+      `dashboard region-daily, 12 months, unfiltered, CSV: ${num(rows)} rows, ${num(body.length / 2 ** 20)} MiB in ${formatMs(apiMs)}; the SQL alone ${formatMs(sqlMs)}`,
+    );
     ctx.add({
       stage: 'dashboard',
       figure: `region-daily?format=csv, 12 months, unfiltered, ${num(rows)} rows streamed, one request`,

@@ -74,7 +74,9 @@ export async function benchEmbedded(ctx: BenchContext): Promise<void> {
       rates.push(r.ok / ((t1 - t0) / 1000));
       acked.push(r.rps);
       ctx.detail(describeRun(`embedded round ${round}, page-stats start`, r));
-      ctx.detail(`embedded round ${round}: processing caught up ${formatMs(t1 - loadEnd)} after the load ended; ${num(rates.at(-1)!)} events/s acknowledged and processed`);
+      ctx.detail(
+        `embedded round ${round}: processing caught up ${formatMs(t1 - loadEnd)} after the load ended; ${num(rates.at(-1)!)} events/s acknowledged and processed`,
+      );
     }
   } finally {
     await app.stop();

@@ -30,11 +30,7 @@ export async function benchIngest(ctx: BenchContext): Promise<void> {
   const { options, services } = ctx;
   const cluster = await services.kafka();
   const topic = await services.topic('bench_ingest', 3);
-  const ingest = await spawnCli(
-    'ingest',
-    { KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_TOPIC: topic, RATE_LIMIT_PER_MINUTE: '0' },
-    ctx.nodeArgs('ingest'),
-  );
+  const ingest = await spawnCli('ingest', { KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_TOPIC: topic, RATE_LIMIT_PER_MINUTE: '0' }, ctx.nodeArgs('ingest'));
   const bare = await spawnNode(BARE_HTTP, []);
   const bodies = trackerBodies(Date.now());
   const load = (server: Child, durationSeconds: number): LoadOptions => ({

@@ -43,7 +43,11 @@ function datasetLines(ctx: BenchContext, ds: LargeDataset): void {
     `large data set (${s.label}): ${s.regions} regions × ${num(s.pages)} pages, Zipf exponents ${s.regionSkew} (regions) / ${s.pageSkew} (pages), ` +
       `${s.days} days ${isoDate(ds.firstDay)} – ${isoDate(ds.lastDay)}, ~${num(s.viewsPerDay)} views a weekday; ${num(ds.rows.region_daily ?? 0)} region_daily rows (${num(perDay)} a day)`,
   );
-  ctx.detail(`large rows per table: ${Object.entries(ds.rows).map(([t, n]) => `${t} ${num(n)}`).join(', ')}`);
+  ctx.detail(
+    `large rows per table: ${Object.entries(ds.rows)
+      .map(([t, n]) => `${t} ${num(n)}`)
+      .join(', ')}`,
+  );
   ctx.detail(
     `large load: ${ds.state === 'built' ? 'built in' : 'reused the cached data set, which took'} ${formatMs(ds.loadMs)} (${Object.entries(ds.loadSteps)
       .filter(([k]) => k !== 'total')
@@ -97,14 +101,31 @@ export async function benchLarge(ctx: BenchContext): Promise<void> {
         captured = latency.captured;
         for (const line of latencyMatrix(latency.rows, filters).split('\n')) ctx.detail(line);
       }
-      if (parts.has('plans') && !options.quick) await explainPlans(ctx, ds, requests, captured ?? (await captureStatsSql(ds.url, requests.map((r) => r.path))));
+      if (parts.has('plans') && !options.quick)
+        await explainPlans(
+          ctx,
+          ds,
+          requests,
+          captured ??
+            (await captureStatsSql(
+              ds.url,
+              requests.map((r) => r.path),
+            )),
+        );
       if (parts.has('render')) await measureRenders(ctx, server, options.quick ? [twelve] : views, options.quick ? 2 : 5);
     } finally {
       await server.stop();
       ctx.reportProfile('large');
     }
   }
-  if (parts.has('memory')) await measureReadMemory(ctx, ds, filters.flatMap((f) => viewRequests(twelve, f)), options.largePages, options.quick ? 3 : 10);
+  if (parts.has('memory'))
+    await measureReadMemory(
+      ctx,
+      ds,
+      filters.flatMap((f) => viewRequests(twelve, f)),
+      options.largePages,
+      options.quick ? 3 : 10,
+    );
   if (parts.has('consolidation')) await measureConsolidation(ctx, ds, Math.max(2, options.rounds), options.quick ? 0 : 2);
 }
 
@@ -120,9 +141,12 @@ async function measureRenders(ctx: BenchContext, server: Child, views: readonly 
     log(`large: first render of ${path} in Chromium`);
     const render = await measureRender(server.url, ADMIN_PASSWORD, path, points, loads);
     const summary = JSON.parse(await getText(`${server.url}/aggregated-data/summary?startTime=${view.from}&endTime=${view.to}`)) as { views: number };
-    if (render.runs.some((r) => r.total !== summary.views)) throw new Error(`the dashboard showed ${render.runs.map((r) => r.total).join(', ')} views, the API says ${summary.views}`);
+    if (render.runs.some((r) => r.total !== summary.views))
+      throw new Error(`the dashboard showed ${render.runs.map((r) => r.total).join(', ')} views, the API says ${summary.views}`);
     for (const [i, r] of render.runs.entries()) {
-      ctx.detail(`large render ${path} #${i + 1}: ${formatMs(r.ms)}, ${num(r.apiBytes)} B of API answers in ${r.apiRequests.length} requests: ${r.apiRequests.join(' ')}`);
+      ctx.detail(
+        `large render ${path} #${i + 1}: ${formatMs(r.ms)}, ${num(r.apiBytes)} B of API answers in ${r.apiRequests.length} requests: ${r.apiRequests.join(' ')}`,
+      );
     }
     ctx.add({
       stage: 'large',

@@ -2,18 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { MEASUREMENT } from '../../src/adapters/influx/line-protocol.js';
 import { migratedDatabase } from '../lib/cli-once.js';
 import type { BenchContext } from '../lib/context.js';
-import {
-  countPoints,
-  createInfluxDb,
-  DAY_MS,
-  eventAt,
-  lineBodies,
-  loggedEventAt,
-  logPosition,
-  produceEvents,
-  utcDay,
-  writeLines,
-} from '../lib/dataset.js';
+import { countPoints, createInfluxDb, DAY_MS, eventAt, lineBodies, loggedEventAt, logPosition, produceEvents, utcDay, writeLines } from '../lib/dataset.js';
 import { spawnCli } from '../lib/processes.js';
 import { num } from '../lib/report.js';
 import { cpuSeconds, findPid, formatMs, log, median, now, sleep } from '../lib/stats.js';

@@ -76,7 +76,14 @@ export async function benchScaling(ctx: BenchContext): Promise<void> {
   // processing: rounds of produce (untimed), then page-stats processing until committed (timed)
   const processingCells = row(`processing: Kafka (${PARTITIONS} partitions) → InfluxDB`);
   const days = volumes.map((_, i) => utcDay(Date.now(), 40 - i * 10));
-  const setup = (topic: string, databaseUrl: string): ProcessingSetup => ({ kafka, brokers, topic, influxUrl: influx.url, databaseUrl, influxPid: findPid(influx.dir) });
+  const setup = (topic: string, databaseUrl: string): ProcessingSetup => ({
+    kafka,
+    brokers,
+    topic,
+    influxUrl: influx.url,
+    databaseUrl,
+    influxPid: findPid(influx.dir),
+  });
   for (const [i, v] of volumes.entries()) {
     const topic = await services.topic(`bench_scale_p${i}`, PARTITIONS);
     const db = `bench_scale_p${i}`;
@@ -108,7 +115,10 @@ export async function benchScaling(ctx: BenchContext): Promise<void> {
     const c = await consolidatorFor(influx.url, `bench_scale_p${i}`, databaseUrl);
     try {
       const first = await timedRun(c, day);
-      const views = (await (await c.adapters.rollupStore()).query({ granularity: 'daily', start: days[i]!, end: days[i]! + DAY_MS })).reduce((n, r) => n + r.views, 0);
+      const views = (await (await c.adapters.rollupStore()).query({ granularity: 'daily', start: days[i]!, end: days[i]! + DAY_MS })).reduce(
+        (n, r) => n + r.views,
+        0,
+      );
       if (views !== pageViewsAmong(v)) throw new Error(`consolidation at ${v}: ${views} views, expected ${pageViewsAmong(v)}`);
       const ours: number[] = [];
       const raw: number[] = [];
@@ -118,7 +128,9 @@ export async function benchScaling(ctx: BenchContext): Promise<void> {
       }
       consolidationCells.push(formatMs(median(ours)));
       queryBaselineCells.push(formatMs(median(raw)));
-      ctx.detail(`scaling consolidation ${num(v)}: ${formatMs(median(ours))} (count query alone ${formatMs(median(raw))}), ${first.result.dailyRows} daily rows`);
+      ctx.detail(
+        `scaling consolidation ${num(v)}: ${formatMs(median(ours))} (count query alone ${formatMs(median(raw))}), ${first.result.dailyRows} daily rows`,
+      );
     } finally {
       await c.adapters.close();
     }
@@ -131,7 +143,12 @@ export async function benchScaling(ctx: BenchContext): Promise<void> {
   try {
     for (const [i, v] of volumes.entries()) {
       const params = new URLSearchParams({ startTime: new Date(days[i]!).toISOString(), endTime: new Date(days[i]! + DAY_MS).toISOString() });
-      const load = { url: `${api.url}/aggregated-data/region-daily?${params}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, connections: 1, expectStatus: 200 };
+      const load = {
+        url: `${api.url}/aggregated-data/region-daily?${params}`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        connections: 1,
+        expectStatus: 200,
+      };
       await runLoad({ ...load, durationSeconds: 1 });
       const t0 = now();
       const r = await runLoad({ ...load, durationSeconds: 3 });

@@ -26,11 +26,7 @@ export class AppError extends Error {
   readonly details: string[];
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { details?: string[]; cause?: unknown; retryAfterSeconds?: number } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { details?: string[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -43,5 +39,4 @@ export class AppError extends Error {
   }
 }
 
-export const invalidInput = (message: string, details: string[] = []): AppError =>
-  new AppError('invalid_input', message, { details });
+export const invalidInput = (message: string, details: string[] = []): AppError => new AppError('invalid_input', message, { details });

@@ -133,10 +133,7 @@ function withoutQueryAndFragment(name: string): string {
 }
 
 /** Validates one raw event. `derivedRegion` is used when the client sent none. */
-export function normaliseEvent(
-  input: unknown,
-  ctx: EventContext & { derivedRegion: string; bot: boolean },
-): Normalised<PageViewEvent> {
+export function normaliseEvent(input: unknown, ctx: EventContext & { derivedRegion: string; bot: boolean }): Normalised<PageViewEvent> {
   const parsed = EventInputSchema.safeParse(input);
   if (!parsed.success) {
     return {

@@ -140,8 +140,7 @@ export function periodStarts(granularity: Granularity, start: number, end: numbe
     if (((wall % DAY_MS) + DAY_MS) % DAY_MS === 0) {
       const date = new Date(wall);
       // setUTCMonth rather than Date.UTC, which reads years 0–99 as 1900–1999.
-      const nextWall =
-        granularity === 'monthly' ? date.setUTCMonth(date.getUTCMonth() + 1, 1) : wall + (granularity === 'daily' ? 1 : 7) * DAY_MS;
+      const nextWall = granularity === 'monthly' ? date.setUTCMonth(date.getUTCMonth() + 1, 1) : wall + (granularity === 'daily' ? 1 : 7) * DAY_MS;
       const candidate = nextWall - offset * 60_000;
       if (offsetAt(zone, candidate) === offset) next = candidate;
     }

@@ -226,7 +226,7 @@ function namingOutages(db: SqlDatabase, service: UnavailableService): SqlDatabas
     throw unavailableService(err) === undefined ? err : new ServiceUnavailableError(service, err);
   };
   return {
-    query: async <T,>(sql: string, params?: readonly unknown[]) => await db.query<T>(sql, params).catch(named),
+    query: async <T>(sql: string, params?: readonly unknown[]) => await db.query<T>(sql, params).catch(named),
     transaction: async (work) => await db.transaction(work).catch(named),
     close: async () => await db.close(),
   };

@@ -136,8 +136,7 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const url = (name: string) =>
-  optionalText.refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
+const url = (name: string) => optionalText.refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
 
 const EnvSchema = z.object({
   PORT: int(8080, 0, 65535),
@@ -145,7 +144,10 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   KAFKA_BROKERS: list,
-  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name').default('page_view_events'),
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name')
+    .default('page_view_events'),
   KAFKA_PARTITIONS: int(3, 1, 10_000),
   KAFKA_REPLICATION_FACTOR: int(3, 1, 100),
   KAFKA_GROUP_ID: z.string().min(1).default('page-stats-processing'),
@@ -167,20 +169,26 @@ const EnvSchema = z.object({
     .pipe(z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { message: 'must be plain, scram-sha-256 or scram-sha-512' }).optional()),
   KAFKA_SASL_USERNAME: optionalText,
   // not trimmed: a password may end in a space
-  KAFKA_SASL_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)),
+  KAFKA_SASL_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   INFLUX_URL: url('INFLUX_URL'),
   INFLUX_DB: z.string().min(1).default('page_view_bucket'),
   INFLUX_TOKEN: optionalText,
   INFLUX_USERNAME: optionalText,
-  INFLUX_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)),
-  INFLUX_RETENTION: z.string().regex(/^(INF|\d+[hdw])$/i, 'must be INF or a duration like 400d').default('INF'),
+  INFLUX_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
+  INFLUX_RETENTION: z
+    .string()
+    .regex(/^(INF|\d+[hdw])$/i, 'must be INF or a duration like 400d')
+    .default('INF'),
   MAX_PAGE_NAMES: int(10_000, 1, 10_000_000),
   MAX_REGIONS: int(1_000, 1, 1_000_000),
   DATABASE_URL: url('DATABASE_URL'),
-  REPORT_TIMEZONE: z
-    .string()
-    .default('UTC')
-    .refine(isValidTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Berlin' }),
+  REPORT_TIMEZONE: z.string().default('UTC').refine(isValidTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Berlin' }),
   WEEK_START: z
     .string()
     .default('monday')
@@ -195,15 +203,18 @@ const EnvSchema = z.object({
   CONSOLIDATE_SCHEDULE: z.string().default('*/5 * * * *'),
   LATE_ARRIVAL_WINDOW: duration('48h'),
   // `0`: every scheduled run recomputes the window from the event store (no incremental folds)
-  RECOMPUTE_INTERVAL: z.string().default('24h').transform((text, ctx) => {
-    if (text.trim() === '0') return 0;
-    const ms = parseDurationMs(text);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 24h or 6h, or 0, got "${text}"` });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  RECOMPUTE_INTERVAL: z
+    .string()
+    .default('24h')
+    .transform((text, ctx) => {
+      if (text.trim() === '0') return 0;
+      const ms = parseDurationMs(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 24h or 6h, or 0, got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
   RATE_LIMIT_PER_MINUTE: int(600, 0, 100_000_000),
   MAX_BODY_BYTES: int(65_536, 1_024, 10_485_760),
   ADMIN_PASSWORD: optionalText.refine((v) => v === undefined || [...v].length >= MIN_PASSWORD_LENGTH, {
@@ -258,9 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     new Cron(e.CONSOLIDATE_SCHEDULE, { paused: true, timezone: e.REPORT_TIMEZONE }).stop();
   } catch (err) {
-    throw new ConfigError([
-      `CONSOLIDATE_SCHEDULE: expected cron syntax such as "*/5 * * * *", got "${e.CONSOLIDATE_SCHEDULE}" (${(err as Error).message})`,
-    ]);
+    throw new ConfigError([`CONSOLIDATE_SCHEDULE: expected cron syntax such as "*/5 * * * *", got "${e.CONSOLIDATE_SCHEDULE}" (${(err as Error).message})`]);
   }
   return {
     port: e.PORT,

@@ -14,9 +14,7 @@ export function lockDataDir(dataDir: string): () => void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const owner = Number(readFileSync(file, 'utf8').trim());
     if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-      throw new Error(
-        `DATA_DIR ${dataDir} is in use by page-stats process ${owner}; stop it first, or use its HTTP API (POST /admin/consolidate)`,
-      );
+      throw new Error(`DATA_DIR ${dataDir} is in use by page-stats process ${owner}; stop it first, or use its HTTP API (POST /admin/consolidate)`);
     }
     writeFileSync(file, String(process.pid));
   }

@@ -11,12 +11,34 @@ import { openConsolidator } from './one-shot.js';
 
 const REGIONS: Array<[string, number, number]> = [
   // region, weight, UTC offset in hours (for a day/night rhythm)
-  ['US', 30, -5], ['DE', 12, 1], ['GB', 10, 0], ['IN', 8, 5], ['FR', 7, 1], ['BR', 5, -3], ['JP', 5, 9],
-  ['CA', 5, -5], ['IT', 3, 1], ['NL', 3, 1], ['ES', 3, 1], ['AU', 3, 10], ['PL', 2, 1], ['SE', 2, 1], ['unknown', 2, 0],
+  ['US', 30, -5],
+  ['DE', 12, 1],
+  ['GB', 10, 0],
+  ['IN', 8, 5],
+  ['FR', 7, 1],
+  ['BR', 5, -3],
+  ['JP', 5, 9],
+  ['CA', 5, -5],
+  ['IT', 3, 1],
+  ['NL', 3, 1],
+  ['ES', 3, 1],
+  ['AU', 3, 10],
+  ['PL', 2, 1],
+  ['SE', 2, 1],
+  ['unknown', 2, 0],
 ];
 const PAGES: Array<[string, number]> = [
-  ['/', 30], ['/pricing', 14], ['/docs', 12], ['/docs/getting-started', 10], ['/blog', 8],
-  ['/blog/launch-week', 7], ['/features', 7], ['/about', 4], ['/changelog', 4], ['/contact', 2], ['/careers', 2],
+  ['/', 30],
+  ['/pricing', 14],
+  ['/docs', 12],
+  ['/docs/getting-started', 10],
+  ['/blog', 8],
+  ['/blog/launch-week', 7],
+  ['/features', 7],
+  ['/about', 4],
+  ['/changelog', 4],
+  ['/contact', 2],
+  ['/careers', 2],
 ];
 
 /** Deterministic pseudo-random numbers (mulberry32), so every demo looks the same. */
@@ -45,7 +67,9 @@ function pick<T>(items: Array<[T, number, ...unknown[]]>, r: number): [T, number
 export function demoEvents(now: number, days = 30): PageViewEvent[] {
   const rnd = random(20_261_128);
   const events: PageViewEvent[] = [];
-  const first = DateTime.fromMillis(now, { zone: 'UTC' }).startOf('day').minus({ days: days - 1 });
+  const first = DateTime.fromMillis(now, { zone: 'UTC' })
+    .startOf('day')
+    .minus({ days: days - 1 });
   for (let d = 0; d < days; d++) {
     const day = first.plus({ days: d });
     const weekend = day.weekday >= 6 ? 0.6 : 1;

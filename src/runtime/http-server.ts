@@ -154,9 +154,11 @@ export async function registerUi(app: FastifyInstance, distDir: string = UI_DIST
   if (existsSync(join(tracker, 'tracker.js'))) {
     await app.register(async (scope) => {
       await scope.register(fastifyStatic, { root: tracker, serve: false });
-      scope.get('/tracker.js', async (_req, reply) =>
-        // sendFile sets cache-control itself: a header set before it would be overwritten.
-        await reply.sendFile('tracker.js', { maxAge: 3_600_000, cacheControl: true }),
+      scope.get(
+        '/tracker.js',
+        async (_req, reply) =>
+          // sendFile sets cache-control itself: a header set before it would be overwritten.
+          await reply.sendFile('tracker.js', { maxAge: 3_600_000, cacheControl: true }),
       );
     });
   }
@@ -172,9 +174,7 @@ export async function registerUi(app: FastifyInstance, distDir: string = UI_DIST
       },
     });
   } else {
-    app.get('/', async (_req, reply) =>
-      await reply.type('text/plain').send('page-stats is running; the dashboard is not built (run npm run build).'),
-    );
+    app.get('/', async (_req, reply) => await reply.type('text/plain').send('page-stats is running; the dashboard is not built (run npm run build).'));
   }
 }
 

@@ -33,12 +33,12 @@ export async function runImport(config: Config, logger: Logger, files: readonly 
   try {
     // The consolidator's own progress logs would only repeat what the report says.
     const quiet = logger.child({}, { level: 'warn' });
-    const direct =
-      server === undefined
-        ? { store: await adapters.rollupStore(), consolidator: await openConsolidator(config, adapters, quiet) }
-        : undefined;
+    const direct = server === undefined ? { store: await adapters.rollupStore(), consolidator: await openConsolidator(config, adapters, quiet) } : undefined;
     for (const file of files) {
-      const size = await stat(file).then((s) => s.size, () => undefined);
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => undefined,
+      );
       if (size === undefined) {
         outcomes.push({ file, status: 'failed', error: 'no such file', details: [] });
         continue;
@@ -48,7 +48,13 @@ export async function runImport(config: Config, logger: Logger, files: readonly 
         if (direct !== undefined) {
           outcomes.push(
             await importFile(
-              { store: direct.store, consolidate: async (r) => await direct.consolidator.run(r), timeZone: config.reportTimeZone, now: Date.now, logger: quiet },
+              {
+                store: direct.store,
+                consolidate: async (r) => await direct.consolidator.run(r),
+                timeZone: config.reportTimeZone,
+                now: Date.now,
+                logger: quiet,
+              },
               () => createReadStream(file),
               { name: basename(file), skipBad: options.skipBad, onProgress: (p) => progress.update(p) },
             ),
@@ -63,7 +69,9 @@ export async function runImport(config: Config, logger: Logger, files: readonly 
   } finally {
     await adapters.close();
   }
-  for (const o of outcomes) if (o.status === 'refused' || o.status === 'failed') process.stderr.write(`page-stats import: ${o.file}: ${o.error}\n${o.details.map((d) => `  ${d}\n`).join('')}`);
+  for (const o of outcomes)
+    if (o.status === 'refused' || o.status === 'failed')
+      process.stderr.write(`page-stats import: ${o.file}: ${o.error}\n${o.details.map((d) => `  ${d}\n`).join('')}`);
   process.stdout.write(`${JSON.stringify({ files: outcomes }, null, 2)}\n`);
   return outcomes.every((o) => o.status === 'imported' || o.status === 'already imported') ? 0 : 1;
 }
@@ -106,14 +114,23 @@ async function importThrough(server: { url: string; token: string }, file: strin
     parsed = { error: text };
   }
   if (status === 200) return parsed as unknown as ImportReport;
-  return { file, status: status === 400 ? 'refused' : 'failed', error: `the running server answered ${status}: ${parsed.error ?? ''}`, details: parsed.details ?? [] };
+  return {
+    file,
+    status: status === 400 ? 'refused' : 'failed',
+    error: `the running server answered ${status}: ${parsed.error ?? ''}`,
+    details: parsed.details ?? [],
+  };
 }
 
 /**
  * `page-stats export --from D --to D [--out FILE]`: the daily counts of those days in the
  * daily-count import format, to FILE or stdout, streamed from the rollups a page at a time.
  */
-export async function runExport(config: Config, logger: Logger, options: { from?: string | undefined; to?: string | undefined; out?: string | undefined }): Promise<number> {
+export async function runExport(
+  config: Config,
+  logger: Logger,
+  options: { from?: string | undefined; to?: string | undefined; out?: string | undefined },
+): Promise<number> {
   const adapters = new Adapters(config, logger);
   const server = config.databaseUrl === undefined ? findRunningServer(config.dataDir) : undefined;
   try {

@@ -39,11 +39,7 @@ export async function openConsolidator(
  * `page-stats consolidate`: one run, then exit — non-zero on failure, as a Kubernetes CronJob
  * expects, so the job is retried and the next run repairs the window.
  */
-export async function runConsolidateOnce(
-  config: Config,
-  logger: Logger,
-  range: ConsolidationRequest,
-): Promise<number> {
+export async function runConsolidateOnce(config: Config, logger: Logger, range: ConsolidationRequest): Promise<number> {
   const adapters = new Adapters(config, logger);
   const running = adapters.usesEmbedded ? findRunningServer(config.dataDir) : undefined;
   if (running !== undefined) return await consolidateThrough(running, range);
@@ -63,10 +59,7 @@ export async function runConsolidateOnce(
 }
 
 /** Embedded mode with the server running: ask it to consolidate, as it owns the database. */
-async function consolidateThrough(
-  server: { url: string; token: string },
-  range: ConsolidationRequest,
-): Promise<number> {
+async function consolidateThrough(server: { url: string; token: string }, range: ConsolidationRequest): Promise<number> {
   const query = new URLSearchParams();
   if (range.from !== undefined) query.set('from', range.from);
   if (range.to !== undefined) query.set('to', range.to);

@@ -37,7 +37,10 @@ export function parseTrustProxy(text: string): { ok: true; value: ProxyTrust } |
     if (hops > MAX_TRUSTED_HOPS) return { ok: false, message: `at most ${MAX_TRUSTED_HOPS} proxy hops, got ${v}` };
     return { ok: true, value: { kind: 'hops', hops } };
   }
-  const ranges = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ranges = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = ranges.filter((r) => rangeProblem(r) !== undefined);
   if (bad.length > 0) {
     return {

@@ -17,12 +17,7 @@ export class ServiceUnavailableError extends Error {
 /** Socket errors of a service that is down, restarting, unreachable or not resolvable yet. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 /** kafkajs: the brokers did not answer (as opposed to refusing a request). */
-const KAFKA_UNREACHABLE = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSNoBrokerAvailableError',
-]);
+const KAFKA_UNREACHABLE = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNoBrokerAvailableError']);
 /** What `pg` says when the server goes away or cannot be reached in time. */
 const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
 

@@ -112,7 +112,10 @@ export class ContainerRun {
   }
 
   private removeAllSync(): void {
-    const ids = spawnSync(DOCKER, ['ps', '-aq', '--filter', `label=${this.label}`], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
+    const ids =
+      spawnSync(DOCKER, ['ps', '-aq', '--filter', `label=${this.label}`], { encoding: 'utf8' })
+        .stdout?.split('\n')
+        .filter(Boolean) ?? [];
     if (ids.length > 0) spawnSync(DOCKER, ['rm', '-f', ...ids]);
   }
 }

@@ -52,7 +52,13 @@ describe('the distributed stack in containers', () => {
   const appOptions = (pod: PodContainer, role: string, extra: Record<string, string> = {}): string[] => {
     const file = join(dir, `${role}.env`);
     const env = { ...environment(pod, { ...values, ...extra }), HOST: '127.0.0.1' };
-    writeFileSync(file, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    writeFileSync(
+      file,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
     return [...pod.options, '--env-file', file];
   };
   const pods = {
@@ -76,7 +82,13 @@ describe('the distributed stack in containers', () => {
     dir = mkdtempSync(join(tmpdir(), 'page-stats-smoke-'));
     chmodSync(dir, 0o755);
     [ports.postgres, ports.influx, ports.influxRpc, ports.ingest, ports.processing, ports.nginx, ports.start] = (await freePorts(7)) as [
-      number, number, number, number, number, number, number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
     ];
 
     // Kafka: the mock cluster, its topic created as `page-stats migrate` would (the mock cannot)
@@ -97,11 +109,12 @@ describe('the distributed stack in containers', () => {
         `[monitor]\n  store-enabled = false\n[http]\n  bind-address = "127.0.0.1:${ports.influx}"\n  auth-enabled = true\n  log-enabled = false\n[logging]\n  level = "info"\n  suppress-logo = true\n`,
       { mode: 0o644 },
     );
-    containers.influx = await run.start('influx', ['--user', 'influxdb', '--tmpfs', '/influx:mode=1777', '-v', `${join(dir, 'influx')}:/etc/page-stats:ro`], images.services, [
-      'influxd',
-      '-config',
-      '/etc/page-stats/influxdb.conf',
-    ]);
+    containers.influx = await run.start(
+      'influx',
+      ['--user', 'influxdb', '--tmpfs', '/influx:mode=1777', '-v', `${join(dir, 'influx')}:/etc/page-stats:ro`],
+      images.services,
+      ['influxd', '-config', '/etc/page-stats/influxdb.conf'],
+    );
 
     const bootstrap = await until('the Kafka mock printing its brokers', 30_000, async () => /^BOOTSTRAP (\S+)$/m.exec(await containers.kafka!.logs())?.[1]);
     await until('PostgreSQL accepting connections over TCP', 60_000, async () =>
@@ -126,7 +139,12 @@ describe('the distributed stack in containers', () => {
     expect(migrate.code, migrate.output).toBe(0);
 
     containers.ingest = await run.start('ingest', appOptions(pods.ingest, 'ingest', { PORT: String(ports.ingest) }), images.app, pods.ingest.args);
-    containers.processing = await run.start('processing', appOptions(pods.processing, 'processing', { PORT: String(ports.processing) }), images.app, pods.processing.args);
+    containers.processing = await run.start(
+      'processing',
+      appOptions(pods.processing, 'processing', { PORT: String(ports.processing) }),
+      images.app,
+      pods.processing.args,
+    );
 
     // nginx: the init container's command copies the UI and the template out of the image
     for (const sub of ['ui', 'templates']) {
@@ -155,7 +173,13 @@ describe('the distributed stack in containers', () => {
         `${join(dir, 'templates')}:/etc/nginx/templates:ro`,
       ],
       images.services,
-      ['sh', '-c', `envsubst '${variables}' < /etc/nginx/templates/nginx.conf.template > "$NGINX_ENVSUBST_OUTPUT_DIR/nginx.conf" && exec "$@"`, 'entrypoint', ...pods.nginx.args],
+      [
+        'sh',
+        '-c',
+        `envsubst '${variables}' < /etc/nginx/templates/nginx.conf.template > "$NGINX_ENVSUBST_OUTPUT_DIR/nginx.conf" && exec "$@"`,
+        'entrypoint',
+        ...pods.nginx.args,
+      ],
     );
 
     // page-stats start, embedded, as `docker run page-stats` with a volume for /data
@@ -163,7 +187,18 @@ describe('the distributed stack in containers', () => {
     chownSync(join(dir, 'data'), NODE_UID, NODE_UID);
     containers.start = await run.start(
       'start',
-      ['-v', `${join(dir, 'data')}:/data`, '-e', `PORT=${ports.start}`, '-e', 'HOST=127.0.0.1', '-e', `ADMIN_TOKEN=${ADMIN_TOKEN}`, '-e', `ADMIN_PASSWORD=${ADMIN_PASSWORD}`],
+      [
+        '-v',
+        `${join(dir, 'data')}:/data`,
+        '-e',
+        `PORT=${ports.start}`,
+        '-e',
+        'HOST=127.0.0.1',
+        '-e',
+        `ADMIN_TOKEN=${ADMIN_TOKEN}`,
+        '-e',
+        `ADMIN_PASSWORD=${ADMIN_PASSWORD}`,
+      ],
       images.app,
     );
 
@@ -207,7 +242,7 @@ describe('the distributed stack in containers', () => {
     expect((await fetch(`${nginxUrl()}/`)).headers.get('content-type')).toMatch(/text\/html/);
   });
 
-  it('counts page views sent through nginx exactly, the original design\'s /api/page-view included', async () => {
+  it("counts page views sent through nginx exactly, the original design's /api/page-view included", async () => {
     const run = `smoke-${Date.now().toString(36)}`;
     const sent = new Map<string, number>();
     const count = (region: string, pageName: string, n = 1) => sent.set(`${region} ${pageName}`, (sent.get(`${region} ${pageName}`) ?? 0) + n);
@@ -257,7 +292,9 @@ describe('the distributed stack in containers', () => {
     expect(res.status).toBe(202);
     await until('the embedded page view counted', 60_000, async () => {
       expect((await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth })).status).toBe(200);
-      const summary = (await (await fetch(`${url}/aggregated-data/summary?startTime=${today(-1)}&endTime=${today(1)}`, { headers: auth })).json()) as { views: number };
+      const summary = (await (await fetch(`${url}/aggregated-data/summary?startTime=${today(-1)}&endTime=${today(1)}`, { headers: auth })).json()) as {
+        views: number;
+      };
       return summary.views === 1 ? true : undefined;
     });
   });

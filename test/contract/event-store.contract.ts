@@ -72,9 +72,15 @@ export function eventStoreContract(name: string, open: (testName: string, limits
         total((await store.dailyCounts(day, day + 86_400_000, 'UTC', upTo)).filter((c) => c.region === 'CUT'));
       expect(await views()).toBe(5);
       expect(await views([{ partition: 0, through: String(base + 1) }])).toBe(3); // offsets base, base+1, and partition 5
-      expect(await views([{ partition: 0, through: String(base + 1) }, { partition: 5, through: '-1' }])).toBe(2);
+      expect(
+        await views([
+          { partition: 0, through: String(base + 1) },
+          { partition: 5, through: '-1' },
+        ]),
+      ).toBe(2);
       expect(await views([])).toBe(5);
-      const bots = async (through: string) => total((await store.dailyBotCounts(day, day + 86_400_000, 'UTC', [{ partition: 0, through }])).map((b) => ({ views: b.hits })));
+      const bots = async (through: string) =>
+        total((await store.dailyBotCounts(day, day + 86_400_000, 'UTC', [{ partition: 0, through }])).map((b) => ({ views: b.hits })));
       expect(await bots(bot.offset)).toBe(1);
       expect(await bots(String(Number(bot.offset) - 1))).toBe(0);
     });

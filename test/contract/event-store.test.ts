@@ -37,7 +37,14 @@ eventStoreContract('InfluxDB', async (testName, limits) => {
 describe('InfluxDB retention', () => {
   it('drops points beyond the retention policy instead of failing the batch forever', async ({ task }) => {
     const server = await influxServer();
-    const store = await InfluxEventStore.open({ url: server.url, db: `retention_${storeName(task.name)}`, token: undefined, retention: '30d', maxPageNames: 3, maxRegions: 3 });
+    const store = await InfluxEventStore.open({
+      url: server.url,
+      db: `retention_${storeName(task.name)}`,
+      token: undefined,
+      retention: '30d',
+      maxPageNames: 3,
+      maxRegions: 3,
+    });
     const old = { timestamp: Date.now() - 60 * 86_400_000, region: 'DE', pageName: '/a', bot: false, partition: 0, offset: '900' };
     await expect(store.write([old])).resolves.toEqual([{ region: 'DE', pageName: '/a' }]);
     await store.close();

@@ -50,9 +50,7 @@ export function rollupStoreContract(name: string, open: (testName: string) => Pr
         ['2026-01-01T00:00:00.000Z', 'DE', 5],
         ['2026-01-01T00:00:00.000Z', 'US', 1],
       ]);
-      expect(await store.bots(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'))).toEqual([
-        { periodStart: at('2026-01-01T00:00:00Z'), hits: 4 },
-      ]);
+      expect(await store.bots(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'))).toEqual([{ periodStart: at('2026-01-01T00:00:00Z'), hits: 4 }]);
       expect(await store.regions()).toEqual(expect.arrayContaining(['DE', 'US']));
     });
 
@@ -196,11 +194,13 @@ export function rollupStoreContract(name: string, open: (testName: string) => Pr
       expect(await store.distinct('page', pieces, {})).toBe(2);
       expect(await store.distinct('region', pieces, {})).toBe(2);
       expect(await store.distinct('page', pieces, { region: 'T3' })).toBe(0);
-      const byPage = ['/every', '/fifth']
-        .map((key) => ({ key, views: sum(inRange.filter((r) => r.pageName === key)) }))
-        .sort((a, b) => b.views - a.views);
+      const byPage = ['/every', '/fifth'].map((key) => ({ key, views: sum(inRange.filter((r) => r.pageName === key)) })).sort((a, b) => b.views - a.views);
       expect(await store.breakdown({ by: 'page', pieces, filter: {}, limit: 10, offset: 0 })).toEqual({ total: sum(inRange), distinct: 2, rows: byPage });
-      expect(await store.breakdown({ by: 'region', pieces, filter: { pageName: '/only-out' }, limit: 10, offset: 0 })).toEqual({ total: 0, distinct: 0, rows: [] });
+      expect(await store.breakdown({ by: 'region', pieces, filter: { pageName: '/only-out' }, limit: 10, offset: 0 })).toEqual({
+        total: 0,
+        distinct: 0,
+        rows: [],
+      });
     });
 
     it('incremental: recorded events fold in once; a redelivered batch adds nothing; a recompute at a cut leaves later events pending', async () => {
@@ -259,7 +259,11 @@ export function rollupStoreContract(name: string, open: (testName: string) => Pr
       expect(await store.breakdown({ by: 'page', pieces: month, filter: { region: 'IN' }, limit: 10, offset: 0 })).toEqual({
         total: 5,
         distinct: 3,
-        rows: [{ key: '/x', views: 3 }, { key: '/y', views: 1 }, { key: '/z', views: 1 }],
+        rows: [
+          { key: '/x', views: 3 },
+          { key: '/y', views: 1 },
+          { key: '/z', views: 1 },
+        ],
       });
       expect(await store.lastWindowRecompute()).toBeGreaterThan(Date.now() - 60_000);
 
@@ -268,7 +272,15 @@ export function rollupStoreContract(name: string, open: (testName: string) => Pr
       await store.recordProcessed([ev(107, 7, 'IN', '/x')]);
       await store.foldPending('UTC', 1);
       await expect(
-        store.replaceWindow({ start: at('2032-03-10T00:00:00Z'), end: at('2032-03-11T00:00:00Z'), timeZone: 'UTC', weekStart: 1, daily: [], bots: [], cut: stale }),
+        store.replaceWindow({
+          start: at('2032-03-10T00:00:00Z'),
+          end: at('2032-03-11T00:00:00Z'),
+          timeZone: 'UTC',
+          weekStart: 1,
+          daily: [],
+          bots: [],
+          cut: stale,
+        }),
       ).rejects.toBeInstanceOf(CutMovedError);
       expect(await store.views(month, {})).toBe(7);
     });

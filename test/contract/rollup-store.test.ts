@@ -48,7 +48,11 @@ describe('migration 2 on a database with history', () => {
     try {
       // A release-1 database: its tables, its schema_migrations row, a week of rows.
       await db.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-      for (const statement of MIGRATIONS[0]!.sql.split(';').map((s) => s.trim()).filter(Boolean)) await db.query(statement);
+      for (const statement of MIGRATIONS[0]!.sql
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await db.query(statement);
       await db.query("INSERT INTO schema_migrations (version, name) VALUES (1, 'rollup tables')");
       for (const [g, start, end] of [
         ['daily', '2026-03-02', '2026-03-03'],
@@ -69,7 +73,10 @@ describe('migration 2 on a database with history', () => {
       expect(await store.breakdown({ by: 'region', pieces: march, filter: {}, limit: 10, offset: 0 })).toEqual({
         total: 8,
         distinct: 2,
-        rows: [{ key: 'DE', views: 5 }, { key: 'US', views: 3 }],
+        rows: [
+          { key: 'DE', views: 5 },
+          { key: 'US', views: 3 },
+        ],
       });
       const week = decomposeDays({ start: Date.parse('2026-03-02T00:00:00Z'), end: Date.parse('2026-03-09T00:00:00Z') }, 'UTC', 1);
       expect(week.weeks).toHaveLength(1);

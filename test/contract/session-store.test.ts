@@ -11,7 +11,10 @@ const HOUR = 3_600_000;
 const T = Date.parse('2026-05-01T12:00:00Z');
 
 /** The session-store contract, run against every adapter; each test gets a store of its own, named after it. */
-function sessionStoreContract(name: string, open: (testName: string) => Promise<{ store: SessionStore; reopen(): Promise<SessionStore>; dispose(): Promise<void> }>): void {
+function sessionStoreContract(
+  name: string,
+  open: (testName: string) => Promise<{ store: SessionStore; reopen(): Promise<SessionStore>; dispose(): Promise<void> }>,
+): void {
   describe(`SessionStore contract: ${name}`, () => {
     let opened: Awaited<ReturnType<typeof open>>;
     beforeEach(async ({ task }) => {

@@ -34,7 +34,9 @@ describe('docker-compose.yml', () => {
   const operator = { ADMIN_TOKEN: 'compose-admin-token-0123456789', ADMIN_PASSWORD: 'compose password' };
 
   it('runs the whole pipeline: Kafka in KRaft mode, InfluxDB, PostgreSQL, every role and nginx', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['kafka', 'influxdb', 'postgres', 'migrate', 'ingest', 'processing', 'consolidator', 'nginx']));
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['kafka', 'influxdb', 'postgres', 'migrate', 'ingest', 'processing', 'consolidator', 'nginx']),
+    );
     expect(services.kafka!.image).toMatch(/^apache\/kafka:4\./);
     expect(environment(services.kafka!).KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(JSON.stringify(compose)).not.toMatch(/zookeeper/i);
@@ -71,7 +73,10 @@ describe('docker-compose.yml', () => {
     const allowed = appEnvNames();
     for (const [name, s] of Object.entries(services).filter(([, x]) => isApp(x))) {
       const env = environment(s);
-      expect(Object.keys(env).filter((k) => !allowed.has(k)), `${name} sets variables the app does not read`).toEqual([]);
+      expect(
+        Object.keys(env).filter((k) => !allowed.has(k)),
+        `${name} sets variables the app does not read`,
+      ).toEqual([]);
       if (Object.keys(env).length === 0) continue;
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, operator)]));
       expect(() => loadConfig(resolved), name).not.toThrow();
@@ -143,9 +148,7 @@ describe('Dockerfile', () => {
       const [, op, rest] = /^(\S+)\s+(.*)$/.exec(l)!;
       return { op: op!.toUpperCase(), args: rest! };
     });
-  const args = Object.fromEntries(
-    instructions.filter((i) => i.op === 'ARG' && i.args.includes('=')).map((i) => i.args.split('=') as [string, string]),
-  );
+  const args = Object.fromEntries(instructions.filter((i) => i.op === 'ARG' && i.args.includes('=')).map((i) => i.args.split('=') as [string, string]));
   const stages: Array<{ from: string; name?: string; body: typeof instructions }> = [];
   for (const i of instructions) {
     if (i.op === 'FROM') {
@@ -178,7 +181,12 @@ describe('Dockerfile', () => {
     expect(installs).toHaveLength(2);
     for (const run of installs) expect(run).toMatch(/--mount=type=secret,id=npmrc,target=\/root\/\.npmrc --mount=type=secret,id=npm_ca /);
     // never a layer: no npmrc or CA file is copied into the image
-    expect(instructions.filter((i) => i.op === 'COPY' || i.op === 'ADD').map((i) => i.args).join('\n')).not.toMatch(/npmrc|\.pem|\.crt/);
+    expect(
+      instructions
+        .filter((i) => i.op === 'COPY' || i.op === 'ADD')
+        .map((i) => i.args)
+        .join('\n'),
+    ).not.toMatch(/npmrc|\.pem|\.crt/);
   });
 
   it('runs as a non-root user', () => {
@@ -202,7 +210,10 @@ describe('Dockerfile', () => {
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'));
     for (const heavy of ['node_modules', 'dist', '.git']) expect(ignored).toContain(heavy);
-    const copied = stages.flatMap((s) => all(s, 'COPY')).filter((c) => !c.startsWith('--from')).flatMap((c) => c.split(/\s+/).slice(0, -1));
+    const copied = stages
+      .flatMap((s) => all(s, 'COPY'))
+      .filter((c) => !c.startsWith('--from'))
+      .flatMap((c) => c.split(/\s+/).slice(0, -1));
     expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'ui']));
     for (const path of copied) expect(ignored, `${path} is copied, so it must not be ignored`).not.toContain(path.replace(/^\.\//, ''));
   });

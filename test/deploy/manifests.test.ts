@@ -76,7 +76,10 @@ function renderBuiltIn(dir: string): Obj[] {
     const path = join(dir, resource);
     objects.push(...(statSync(path).isDirectory() ? renderBuiltIn(path) : readYamlDocs(path)));
   }
-  for (const [kind, generators] of [['ConfigMap', k.configMapGenerator], ['Secret', k.secretGenerator]] as const) {
+  for (const [kind, generators] of [
+    ['ConfigMap', k.configMapGenerator],
+    ['Secret', k.secretGenerator],
+  ] as const) {
     for (const g of (generators ?? []) as Obj[]) {
       if (g.files !== undefined) throw new Error(`${dir}: generator files are not supported by the test's renderer`);
       const data: Record<string, string> = {};
@@ -91,8 +94,7 @@ function renderBuiltIn(dir: string): Obj[] {
         const eq = literal.indexOf('=');
         data[literal.slice(0, eq)] = literal.slice(eq + 1);
       }
-      const encoded =
-        kind === 'Secret' ? Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v).toString('base64')])) : data;
+      const encoded = kind === 'Secret' ? Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v).toString('base64')])) : data;
       const existing = objects.find((o) => o.kind === kind && o.metadata.name === g.name);
       const behavior = (g.behavior ?? 'create') as string;
       if (behavior === 'create') {
@@ -286,7 +288,11 @@ function validateStrict(o: Obj): string[] {
     return [(err as Error).message];
   }
   return visited.flatMap(({ path, value, read }) =>
-    Array.isArray(value) ? [] : Object.keys(value).filter((k) => !read.has(k)).map((k) => `unknown field ${path}/${k}`),
+    Array.isArray(value)
+      ? []
+      : Object.keys(value)
+          .filter((k) => !read.has(k))
+          .map((k) => `unknown field ${path}/${k}`),
   );
 }
 
@@ -417,7 +423,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         const port = Number(containerEnv(objects, container).PORT ?? 8080);
         const http = (container.ports as Obj[]).find((p) => p.containerPort === port);
         expect(http, `${owner.metadata.name}: listens on PORT`).toBeDefined();
-        for (const [probe, path] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
+        for (const [probe, path] of [
+          ['livenessProbe', '/healthz'],
+          ['readinessProbe', '/readyz'],
+        ] as const) {
           expect(container[probe]?.httpGet?.path, `${owner.metadata.name} ${probe}`).toBe(path);
           expect([http!.name, http!.containerPort]).toContain(container[probe].httpGet.port);
         }
@@ -437,7 +446,13 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         expect(unknown, `${owner.metadata.name} sets variables the app does not read`).toEqual([]);
       }
       for (const name of Object.keys(findData(objects, 'ConfigMap', 'page-stats-config'))) expect(allowedEnv, 'page-stats-config').toContain(name);
-      expect(Object.keys(findData(objects, 'Secret', 'page-stats-secrets')).sort()).toEqual(['ADMIN_PASSWORD', 'ADMIN_TOKEN', 'DATABASE_URL', 'INFLUX_PASSWORD', 'INFLUX_USERNAME']);
+      expect(Object.keys(findData(objects, 'Secret', 'page-stats-secrets')).sort()).toEqual([
+        'ADMIN_PASSWORD',
+        'ADMIN_TOKEN',
+        'DATABASE_URL',
+        'INFLUX_PASSWORD',
+        'INFLUX_USERNAME',
+      ]);
 
       const ingestEnv = containerEnv(objects, find(objects, 'Deployment', 'ingest-service').spec.template.spec.containers[0]);
       if (objects === renders.base) {
@@ -455,7 +470,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       const secrets = findData(objects, 'Secret', 'page-stats-secrets');
       const servicePort = (name: string, port: number) => {
         const service = find(objects, 'Service', name);
-        expect((service.spec.ports as Obj[]).map((p) => p.port), `Service ${name}`).toContain(port);
+        expect(
+          (service.spec.ports as Obj[]).map((p) => p.port),
+          `Service ${name}`,
+        ).toContain(port);
         return service;
       };
       const kafka = find(objects, 'StatefulSet', 'kafka');
@@ -484,7 +502,17 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       const ingest = servicePort(host!, Number(port));
       expect(matches(ingest.spec.selector, find(objects, 'Deployment', 'ingest-service').spec.template.metadata.labels)).toBe(true);
       // the official image renders /etc/nginx/templates/*.template into NGINX_ENVSUBST_OUTPUT_DIR
-      expect(proxy.args).toEqual(['nginx', '-p', `${env.NGINX_ENVSUBST_OUTPUT_DIR}/`, '-c', `${env.NGINX_ENVSUBST_OUTPUT_DIR}/nginx.conf`, '-e', 'stderr', '-g', 'daemon off;']);
+      expect(proxy.args).toEqual([
+        'nginx',
+        '-p',
+        `${env.NGINX_ENVSUBST_OUTPUT_DIR}/`,
+        '-c',
+        `${env.NGINX_ENVSUBST_OUTPUT_DIR}/nginx.conf`,
+        '-e',
+        'stderr',
+        '-g',
+        'daemon off;',
+      ]);
       const mountOf = (c: Obj, path: string) => (c.volumeMounts as Obj[]).find((m) => m.mountPath === path)?.name;
       const uiFiles = (nginx.spec.template.spec.initContainers as Obj[])[0]!;
       const [, uiTarget, templateTarget] = /(\S+)\/ && cp ui\/nginx\.conf (\S+)\/nginx\.conf\.template/.exec(uiFiles.command.join(' '))!;
@@ -547,7 +575,9 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 
     it('denies all traffic by default and allows exactly what the pipeline needs (NetworkPolicies)', () => {
       const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
-      expect(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && ['Ingress', 'Egress'].every((t) => p.spec.policyTypes.includes(t)))).toBe(true);
+      expect(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && ['Ingress', 'Egress'].every((t) => p.spec.policyTypes.includes(t)))).toBe(
+        true,
+      );
       const labelsOf = (name: string): Obj => podSpecOf(objects.find((o) => podSpecOf(o) !== undefined && o.metadata.name === name)!)!.labels;
       const portMatches = (rulePorts: Obj[] | undefined, port: number, protocol: string) =>
         rulePorts === undefined || rulePorts.some((p) => (p.port === undefined || p.port === port) && (p.protocol ?? 'TCP') === protocol);
@@ -556,7 +586,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         peers === undefined ||
         peers.some((peer) =>
           peer.namespaceSelector !== undefined
-            ? Object.keys(peer.namespaceSelector).length === 0 && (peer.podSelector === undefined || (labels !== undefined && matches(peer.podSelector.matchLabels ?? {}, labels)))
+            ? Object.keys(peer.namespaceSelector).length === 0 &&
+              (peer.podSelector === undefined || (labels !== undefined && matches(peer.podSelector.matchLabels ?? {}, labels)))
             : labels !== undefined && matches(peer.podSelector?.matchLabels ?? {}, labels),
         );
       const allows = (direction: 'Ingress' | 'Egress', self: Obj, other: Obj | undefined, port: number, protocol: string): boolean => {
@@ -604,11 +635,17 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         const ports = targets.flatMap((w) => (w.pod!.spec.containers as Obj[]).flatMap((c) => (c.ports ?? []) as Obj[]));
         for (const p of service.spec.ports as Obj[]) {
           const target = p.targetPort ?? p.port;
-          expect(ports.some((cp) => cp.name === target || cp.containerPort === target), `Service ${service.metadata.name} port ${target}`).toBe(true);
+          expect(
+            ports.some((cp) => cp.name === target || cp.containerPort === target),
+            `Service ${service.metadata.name} port ${target}`,
+          ).toBe(true);
         }
       }
       for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
-        expect(workloads.some((w) => matches(pdb.spec.selector.matchLabels, w.pod!.labels)), `PDB ${pdb.metadata.name}`).toBe(true);
+        expect(
+          workloads.some((w) => matches(pdb.spec.selector.matchLabels, w.pod!.labels)),
+          `PDB ${pdb.metadata.name}`,
+        ).toBe(true);
       }
       for (const w of workloads) {
         const volumes = new Set(((w.pod!.spec.volumes ?? []) as Obj[]).map((v) => v.name));
@@ -630,7 +667,11 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   });
 
   it('kind: the image up.sh builds, and nginx on the port cluster.yaml maps to localhost', () => {
-    const images = new Set(allContainers(renders.kind).filter((c) => isAppImage(c.container.image)).map((c) => c.container.image));
+    const images = new Set(
+      allContainers(renders.kind)
+        .filter((c) => isAppImage(c.container.image))
+        .map((c) => c.container.image),
+    );
     expect([...images]).toEqual(['page-stats:dev']);
     const service = find(renders.kind, 'Service', 'nginx');
     expect(service.spec.type).toBe('NodePort');
@@ -675,7 +716,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         };
         stub('docker', '');
         stub('kind', 'if [[ $1 == get ]]; then echo page-stats; fi');
-        stub('kubectl', `case "$*" in *"get job/migrate"*) echo "${job}" ;; *"logs job/migrate"*) echo "migrate_failed: password authentication failed for user page_stats" ;; esac`);
+        stub(
+          'kubectl',
+          `case "$*" in *"get job/migrate"*) echo "${job}" ;; *"logs job/migrate"*) echo "migrate_failed: password authentication failed for user page_stats" ;; esac`,
+        );
         const run = spawnSync('bash', [join(ROOT, 'deploy', 'kind', 'up.sh')], {
           env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
           encoding: 'utf8',

@@ -244,9 +244,7 @@ describe('in headless Chromium', () => {
     const thirty = preset('30d');
     const previous = sent.filter((e) => e.timestamp >= thirty.start - 30 * DAY_MS && e.timestamp < thirty.start).length;
     const current = sent.filter((e) => e.timestamp >= thirty.start && e.timestamp < thirty.end).length;
-    await expect
-      .poll(() => page.getByTestId('total-change').getAttribute('data-value'), POLL)
-      .toBe((((current - previous) / previous) * 100).toFixed(2));
+    await expect.poll(() => page.getByTestId('total-change').getAttribute('data-value'), POLL).toBe((((current - previous) / previous) * 100).toFixed(2));
     // The unicode page name arrives byte-exact.
     expect(await page.locator('[data-testid="pages-table"] tr[data-page="/blog/ünïcødé"]').count()).toBe(1);
 

@@ -61,30 +61,29 @@ interface RawResponse {
 }
 
 /** One HTTP/1.1 request on its own connection, with headers and body exactly as they came. */
-function http(
-  via: Via,
-  method: string,
-  path: string,
-  options: { headers?: Record<string, string>; body?: string } = {},
-): Promise<RawResponse> {
+function http(via: Via, method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const target =
       typeof via === 'string'
         ? { url: via + path, headers: options.headers }
         : { url: `http://${PUBLIC_HOST}${path}`, headers: { host: PUBLIC_HOST, ...options.headers }, socketPath: via.socketPath };
-    const req = request(target.url, { method, headers: target.headers, agent: false, ...(target.socketPath ? { socketPath: target.socketPath } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          names: res.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()),
-          body: Buffer.concat(chunks),
-        }),
-      );
-      res.on('error', reject);
-    });
+    const req = request(
+      target.url,
+      { method, headers: target.headers, agent: false, ...(target.socketPath ? { socketPath: target.socketPath } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            names: res.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()),
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -161,7 +160,10 @@ describe('nginx in front of the app (ui/nginx.conf), with the shipped TRUST_PROX
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}:\n${nginxStderr}`);
-      const up = await http(url, 'GET', '/nginx-health').then((r) => r.status === 200, () => false);
+      const up = await http(url, 'GET', '/nginx-health').then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (up) break;
       if (Date.now() > deadline) throw new Error(`nginx did not answer within 30 s:\n${nginxStderr}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -358,7 +360,10 @@ describe('nginx in front of the app (ui/nginx.conf), with the shipped TRUST_PROX
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 401, 413, 404]);
     for (const res of answers) {
       for (const name of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy']) {
-        expect(res.names.filter((n) => n === name), `${name} once on a ${res.status}`).toHaveLength(1);
+        expect(
+          res.names.filter((n) => n === name),
+          `${name} once on a ${res.status}`,
+        ).toHaveLength(1);
       }
       // nginx serves the dashboard's HTML: keep ui/nginx.conf's CSP in step with src/runtime/http-server.ts
       expect(res.headers['content-security-policy']).toBe(appCsp);

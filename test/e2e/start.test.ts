@@ -42,7 +42,10 @@ describe('page-stats start, as a newcomer runs it', () => {
     expect(stored).not.toContain(password!);
     expect(stored).not.toContain(token!);
     // no secret in any log line
-    for (const line of first.output().split('\n').filter((l) => l.startsWith('{'))) {
+    for (const line of first
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))) {
       expect(line).not.toContain(password!);
       expect(line).not.toContain(token!);
     }

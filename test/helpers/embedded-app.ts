@@ -58,7 +58,12 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, options
     async post(path, body, headers = {}) {
       const res = await fetch(url + path, {
         method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'user-agent': BROWSER_UA, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          'user-agent': BROWSER_UA,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       const text = await res.text();

@@ -17,7 +17,7 @@ export const PAGES = [
   '/docs/getting-started',
   '/blog/ünïcødé',
   '/a b,c=d',
-  "/o'brien\"quote\\",
+  '/o\'brien"quote\\',
   'trailing\\',
   '/日本語/ページ',
   '/emoji/🎉',
@@ -27,13 +27,20 @@ export const PAGES = [
 
 /** Boundaries the counts must get right: day, ISO week with week 1 starting in December, month, leap day, DST. */
 export const BOUNDARIES = [
-  '2024-02-28T23:00:00Z', '2024-02-29T12:00:00Z', '2024-03-01T00:00:00Z', // leap day
+  '2024-02-28T23:00:00Z',
+  '2024-02-29T12:00:00Z',
+  '2024-03-01T00:00:00Z', // leap day
   '2024-03-31T01:00:00Z', // EU DST starts (Berlin day of 23 h)
   '2024-10-27T01:00:00Z', // EU DST ends (Berlin day of 25 h)
   '2024-11-03T06:00:00Z', // US DST ends
-  '2024-12-29T23:00:00Z', '2024-12-30T00:00:00Z', '2025-01-01T00:00:00Z', // 2025-W01 begins Mon 2024-12-30
-  '2025-06-30T22:00:00Z', '2025-07-01T00:00:00Z', // month + Berlin midnight
-  '2025-12-28T23:00:00Z', '2025-12-29T00:00:00Z', '2026-01-01T00:00:00Z', // 2026-W01 begins Mon 2025-12-29
+  '2024-12-29T23:00:00Z',
+  '2024-12-30T00:00:00Z',
+  '2025-01-01T00:00:00Z', // 2025-W01 begins Mon 2024-12-30
+  '2025-06-30T22:00:00Z',
+  '2025-07-01T00:00:00Z', // month + Berlin midnight
+  '2025-12-28T23:00:00Z',
+  '2025-12-29T00:00:00Z',
+  '2026-01-01T00:00:00Z', // 2026-W01 begins Mon 2025-12-29
 ].map((t) => Date.parse(t));
 
 export function generateEvents(count: number, seed: number): RawEvent[] {
@@ -59,4 +66,3 @@ export function generateEvents(count: number, seed: number): RawEvent[] {
   }
   return events;
 }
-

@@ -11,17 +11,13 @@ export interface RawEvent {
 export type Granularity = 'daily' | 'weekly' | 'monthly';
 
 export function localYmd(instant: number, timeZone: string): [number, number, number] {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
-    new Date(instant),
-  );
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(instant));
   const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
   return [get('year'), get('month'), get('day')];
 }
 
 export function localTime(instant: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(
-    new Date(instant),
-  );
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(instant));
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');

@@ -23,9 +23,24 @@ const CASES: Case[] = [
   { name: 'pageName too long', body: JSON.stringify({ pageName: `/${'a'.repeat(600)}` }), status: 400, message: /longer than 512/ },
   { name: 'pageName with NUL', body: JSON.stringify({ pageName: '/a\u0000b' }), status: 400, message: /control characters/ },
   { name: 'pageName with a lone surrogate', body: '{"pageName":"/a\\ud800"}', status: 400, message: /valid Unicode/ },
-  { name: 'pageName with a right-to-left override', body: JSON.stringify({ pageName: '/invoice\u202Efdp.exe' }), status: 400, message: /bidi control or zero-width characters \(found U\+202E\)/ },
-  { name: 'pageName with a zero-width space', body: JSON.stringify({ pageName: '/pri\u200Bcing' }), status: 400, message: /bidi control or zero-width characters \(found U\+200B\)/ },
-  { name: 'pageName with credentials it cannot take apart', body: JSON.stringify({ pageName: '//user:secret@example.com/p' }), status: 400, message: /user name or password/ },
+  {
+    name: 'pageName with a right-to-left override',
+    body: JSON.stringify({ pageName: '/invoice\u202Efdp.exe' }),
+    status: 400,
+    message: /bidi control or zero-width characters \(found U\+202E\)/,
+  },
+  {
+    name: 'pageName with a zero-width space',
+    body: JSON.stringify({ pageName: '/pri\u200Bcing' }),
+    status: 400,
+    message: /bidi control or zero-width characters \(found U\+200B\)/,
+  },
+  {
+    name: 'pageName with credentials it cannot take apart',
+    body: JSON.stringify({ pageName: '//user:secret@example.com/p' }),
+    status: 400,
+    message: /user name or password/,
+  },
   { name: 'timestamp a boolean', body: JSON.stringify({ pageName: '/', timestamp: true }), status: 400, message: /timestamp/ },
   { name: 'timestamp not a date', body: JSON.stringify({ pageName: '/', timestamp: 'yesterday' }), status: 400, message: /timestamp/ },
   { name: 'timestamp in the future', body: JSON.stringify({ pageName: '/', timestamp: now + 10 * 60_000 }), status: 400, message: /future/ },
@@ -42,7 +57,12 @@ const CASES: Case[] = [
     message: /\[2\]\.pageName/,
   },
   { name: '__proto__ key', body: '{"pageName":"/","__proto__":{"admin":true}}', status: 400, message: /not valid JSON/ },
-  { name: 'invalid UTF-8', body: Buffer.from([0x7b, 0x22, 0x70, 0x61, 0x67, 0x65, 0x4e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), status: 400, message: /UTF-8/ },
+  {
+    name: 'invalid UTF-8',
+    body: Buffer.from([0x7b, 0x22, 0x70, 0x61, 0x67, 0x65, 0x4e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    status: 400,
+    message: /UTF-8/,
+  },
   { name: 'oversized body', body: JSON.stringify({ pageName: `/${'x'.repeat(70_000)}` }), status: 413, message: /too large/ },
   { name: 'unsupported content type', body: '<pageName>/</pageName>', contentType: 'application/xml', status: 415, message: /content type/ },
 ];
@@ -58,7 +78,7 @@ describe('bad input gets the documented 4xx, a clear message, and stores nothing
     const res = await fetch(`${t.url}/page-view`, {
       method: 'POST',
       headers: { 'content-type': c.contentType ?? 'application/json', 'user-agent': BROWSER_UA },
-      body: typeof c.body === "string" ? c.body : new Uint8Array(c.body),
+      body: typeof c.body === 'string' ? c.body : new Uint8Array(c.body),
     });
     expect(res.status).toBe(c.status);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);

@@ -60,7 +60,9 @@ describe('kill -9 right after a stream of 202 responses', () => {
     const storedViews = async (): Promise<number> => {
       const run = await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
       expect(run.status).toBe(200);
-      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, { headers: auth });
+      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, {
+        headers: auth,
+      });
       rows = (await res.json()).rows;
       return rows.filter((r) => acknowledged.has(r.pageName)).reduce((n, r) => n + r.views, 0);
     };

@@ -34,11 +34,15 @@ describe('distributed pipeline on real services', () => {
 
   beforeAll(async () => {
     [kafka, influx, database] = await Promise.all([startKafkaCluster({ brokers: 3 }), startInfluxDB(), createTestDatabase('distributed')]);
-    ({ env } = await distributedEnv(kafka, { influxUrl: influx.url, databaseUrl: database.url }, {
-      REPORT_TIMEZONE: TZ,
-      LATE_ARRIVAL_WINDOW: '1500d',
-      PROCESSING_BATCH_SIZE: '200',
-    }));
+    ({ env } = await distributedEnv(
+      kafka,
+      { influxUrl: influx.url, databaseUrl: database.url },
+      {
+        REPORT_TIMEZONE: TZ,
+        LATE_ARRIVAL_WINDOW: '1500d',
+        PROCESSING_BATCH_SIZE: '200',
+      },
+    ));
     const migrate = spawn(['migrate']);
     expect(await migrate.exited, migrate.output()).toBe(0);
     const ingestPort = await freePort();
@@ -107,7 +111,10 @@ describe('distributed pipeline on real services', () => {
 
   it('page names with spaces, commas, =, quotes, backslashes, Unicode and metacharacters round-trip exactly', async () => {
     for (const page of PAGES) {
-      const res = await fetch(`${ingestUrl}/aggregated-data/region-monthly?startTime=2024-01-01T00:00:00Z&endTime=2026-03-01T00:00:00Z&pageName=${encodeURIComponent(page)}`, { headers: auth });
+      const res = await fetch(
+        `${ingestUrl}/aggregated-data/region-monthly?startTime=2024-01-01T00:00:00Z&endTime=2026-03-01T00:00:00Z&pageName=${encodeURIComponent(page)}`,
+        { headers: auth },
+      );
       const rows = (await res.json()).rows as Array<{ pageName: string; views: number }>;
       expect(rows.length, page).toBeGreaterThan(0);
       expect(new Set(rows.map((r) => r.pageName))).toEqual(new Set([page]));

@@ -61,9 +61,16 @@ describe.each(CASES)('embedded pipeline, REPORT_TIMEZONE=$timeZone WEEK_START=$w
     const { body } = await t.get('/aggregated-data/region-weekly?startTime=2025-01-01T12:00:00Z&endTime=2025-01-01T13:00:00Z');
     const starts = new Set(body.rows.map((r: any) => r.periodStart));
     expect(starts.size).toBe(1);
-    const inWeek = events.filter((e) => expectedCounts([e], 'weekly', timeZone, weekDay).keys().next().value!.startsWith(
-      [...expectedCounts([{ timestamp: Date.parse('2025-01-01T12:00:00Z'), region: '', pageName: '' }], 'weekly', timeZone, weekDay).keys()][0]!.split('|')[0]!,
-    ));
+    const inWeek = events.filter((e) =>
+      expectedCounts([e], 'weekly', timeZone, weekDay)
+        .keys()
+        .next()
+        .value!.startsWith(
+          [...expectedCounts([{ timestamp: Date.parse('2025-01-01T12:00:00Z'), region: '', pageName: '' }], 'weekly', timeZone, weekDay).keys()][0]!.split(
+            '|',
+          )[0]!,
+        ),
+    );
     expect(body.rows.reduce((n: number, r: any) => n + r.views, 0)).toBe(inWeek.length);
   });
 

@@ -21,7 +21,11 @@ describe('embedded databases in threads of their own', () => {
     const t = await startEmbeddedApp({ MAX_PAGE_NAMES: '20000' });
     try {
       const now = Date.now();
-      const events = Array.from({ length: 20_000 }, (_, i) => ({ pageName: `/big/${i % 5_000}`, region: ['DE', 'US', 'FR', 'JP'][Math.floor(i / 5_000)], timestamp: now - 60_000 }));
+      const events = Array.from({ length: 20_000 }, (_, i) => ({
+        pageName: `/big/${i % 5_000}`,
+        region: ['DE', 'US', 'FR', 'JP'][Math.floor(i / 5_000)],
+        timestamp: now - 60_000,
+      }));
       await postEvents(t.url, events);
       await waitForProcessed(t.app, now - 86_400_000, now + 86_400_000, events.length);
 
@@ -73,7 +77,10 @@ describe('embedded databases in threads of their own', () => {
 
       const t = await startEmbeddedApp({}, { dataDir });
       try {
-        await postEvents(t.url, [{ pageName: '/after-upgrade', region: 'DE' }, { pageName: '/after-upgrade', region: 'DE' }]);
+        await postEvents(t.url, [
+          { pageName: '/after-upgrade', region: 'DE' },
+          { pageName: '/after-upgrade', region: 'DE' },
+        ]);
         await waitForProcessed(t.app, now - 86_400_000, now + 86_400_000, 10);
         await new Promise((r) => setTimeout(r, 500));
         expect(await viewsByPage(t.app.eventStore!, now - 86_400_000, now + 86_400_000)).toEqual({

@@ -31,10 +31,13 @@ describe('Idempotency-Key (embedded)', () => {
     expect(tooLong.status).toBe(400);
     expect((await tooLong.json()).details.join(' ')).toMatch(/Idempotency-Key/);
     await expect
-      .poll(async () => {
-        await t!.post('/admin/consolidate');
-        return (await t!.get('/aggregated-data/summary?pageName=/k')).body.views;
-      }, { timeout: 30_000, interval: 500 })
+      .poll(
+        async () => {
+          await t!.post('/admin/consolidate');
+          return (await t!.get('/aggregated-data/summary?pageName=/k')).body.views;
+        },
+        { timeout: 30_000, interval: 500 },
+      )
       .toBe(6);
   });
 });

@@ -28,7 +28,11 @@ const add = (a: Map<string, number>, b: Map<string, number>): Map<string, number
 };
 
 async function upload(t: TestApp, body: string | Buffer, query = '', type = 'text/csv', token = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${t.url}/admin/import${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  const res = await fetch(`${t.url}/admin/import${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -130,7 +134,12 @@ describe('import and export (embedded, America/New_York, weeks from Sunday)', ()
     expect(res.body.error).toMatch(/^line 3: region/);
     expect(await answers(t)).toEqual(before);
     // NDJSON, a page name with a control character on line 2
-    const nd = await upload(t, '{"timestamp":"2025-05-05T12:00:00Z","region":"DE","pageName":"/ok"}\n{"timestamp":1746446400000,"region":"DE","pageName":"/a\\u0001"}\n', '', 'application/x-ndjson');
+    const nd = await upload(
+      t,
+      '{"timestamp":"2025-05-05T12:00:00Z","region":"DE","pageName":"/ok"}\n{"timestamp":1746446400000,"region":"DE","pageName":"/a\\u0001"}\n',
+      '',
+      'application/x-ndjson',
+    );
     expect(nd.status).toBe(400);
     expect(nd.body.error).toMatch(/^line 2: pageName/);
     expect(await answers(t)).toEqual(before);

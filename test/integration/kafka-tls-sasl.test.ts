@@ -30,10 +30,27 @@ describe('Kafka with TLS and SASL', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'page-stats-kafka-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     kafka = await startKafkaCluster({ brokers: 1, topics: [{ name: TOPIC, partitions: 1, replication: 1 }] });
     proxy = await startKafkaSecurityProxy({
       upstream: kafka.brokers[0]!,

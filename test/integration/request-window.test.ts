@@ -79,7 +79,7 @@ describe.each(['PGlite', 'PostgreSQL'])('request window on %s', (kind) => {
     expect(fold.views).toBe(6);
   });
 
-  it('keeps a partition\'s last minutes relative to its latest batch, not to now', async () => {
+  it("keeps a partition's last minutes relative to its latest batch, not to now", async () => {
     // Timestamps of the batches' recording: only the gaps between them matter, not how long ago they were.
     const at = T - 86_400_000;
     const w = new RequestWindow(async (p) => await store.recentBatches(p));

@@ -53,7 +53,9 @@ describe('region-daily JSON pages read in pieces', () => {
     const db = openPostgres(database.url, { settings: ROLLUP_SESSION });
     try {
       expect((await db.query<{ jit: string }>('SHOW jit')).rows[0]?.jit).toBe('off');
-      expect((await db.query<{ max_parallel_workers_per_gather: string }>('SHOW max_parallel_workers_per_gather')).rows[0]?.max_parallel_workers_per_gather).toBe('0');
+      expect(
+        (await db.query<{ max_parallel_workers_per_gather: string }>('SHOW max_parallel_workers_per_gather')).rows[0]?.max_parallel_workers_per_gather,
+      ).toBe('0');
     } finally {
       await db.close();
     }
@@ -62,10 +64,21 @@ describe('region-daily JSON pages read in pieces', () => {
   it('one page of every row equals the NDJSON stream, with the same head and nextCursor null', async () => {
     const whole = await get('limit=100000');
     expect(Object.keys(whole)).toEqual(['granularity', 'timezone', 'startTime', 'endTime', 'rows', 'nextCursor']);
-    expect(whole).toMatchObject({ granularity: 'daily', timezone: 'UTC', startTime: '2026-03-02T00:00:00.000Z', endTime: '2026-03-03T00:00:00.000Z', nextCursor: null });
+    expect(whole).toMatchObject({
+      granularity: 'daily',
+      timezone: 'UTC',
+      startTime: '2026-03-02T00:00:00.000Z',
+      endTime: '2026-03-03T00:00:00.000Z',
+      nextCursor: null,
+    });
     expect(whole.rows).toHaveLength(ROWS);
     const ndjson = await app.inject({ method: 'GET', url: `/aggregated-data/region-daily?${RANGE}&format=ndjson` });
-    expect(whole.rows).toEqual(ndjson.body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row));
+    expect(whole.rows).toEqual(
+      ndjson.body
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Row),
+    );
     expect(whole.rows.reduce((n, r) => n + r.views, 0)).toBe(REGIONS.flatMap((_, r) => PAGES.map((_, p) => 1 + ((r * 7 + p) % 13))).reduce((a, b) => a + b, 0));
     // A page that ends exactly at the last row has no next page.
     expect((await get(`limit=${ROWS}`)).nextCursor).toBeNull();

@@ -60,10 +60,13 @@ describe.each(CASES)('stats API, REPORT_TIMEZONE=$timeZone WEEK_START=$weekStart
     for (const e of list) m.set(key(e), (m.get(key(e)) ?? 0) + 1);
     return m;
   };
-  const ranked = (m: Map<string, number>) =>
-    [...m].map(([key, views]) => ({ key, views })).sort((a, b) => b.views - a.views || byteOrder(a.key, b.key));
+  const ranked = (m: Map<string, number>) => [...m].map(([key, views]) => ({ key, views })).sort((a, b) => b.views - a.views || byteOrder(a.key, b.key));
   const query = (params: Record<string, string | number | undefined>) =>
-    new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+    new URLSearchParams(
+      Object.entries(params)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    ).toString();
 
   beforeAll(async () => {
     t = await startEmbeddedApp({ REPORT_TIMEZONE: timeZone, WEEK_START: weekStart, LATE_ARRIVAL_WINDOW: '1500d' });
@@ -210,7 +213,10 @@ describe.each(CASES)('stats API, REPORT_TIMEZONE=$timeZone WEEK_START=$weekStart
 
     const ndjson = await fetch(`${t.url}/aggregated-data/region-${g}?${range}&format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = (await ndjson.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = (await ndjson.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual(rows);
 
     const csv = await fetch(`${t.url}/aggregated-data/region-${g}?${range}&format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

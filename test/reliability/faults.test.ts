@@ -77,12 +77,16 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
 
   beforeAll(async () => {
     [kafka, influx, postgres] = await Promise.all([startKafkaCluster({ brokers: 3 }), startInfluxDB(), startPrivatePostgres()]);
-    ({ topic, env } = await distributedEnv(kafka, { influxUrl: influx.url, databaseUrl: postgres.url }, {
-      PROCESSING_BATCH_SIZE: '500',
-      SHUTDOWN_TIMEOUT: '10s',
-      // every request of the load has a page name of its own: lift the cardinality cap
-      MAX_PAGE_NAMES: '10000000',
-    }));
+    ({ topic, env } = await distributedEnv(
+      kafka,
+      { influxUrl: influx.url, databaseUrl: postgres.url },
+      {
+        PROCESSING_BATCH_SIZE: '500',
+        SHUTDOWN_TIMEOUT: '10s',
+        // every request of the load has a page name of its own: lift the cardinality cap
+        MAX_PAGE_NAMES: '10000000',
+      },
+    ));
     expect(await spawn(['migrate']).exited).toBe(0);
     [ingestPort, processingPort] = [await freePort(), await freePort()];
     await Promise.all([startIngest(), startProcessing()]);
@@ -191,7 +195,10 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
     let problems: string[] = [];
     await eventually(async () => {
       expect(await consolidate()).toBe(0);
-      const res = await fetch(`${ingestUrl()}/aggregated-data/region-daily?region=DE&startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, { headers: auth });
+      const res = await fetch(
+        `${ingestUrl()}/aggregated-data/region-daily?region=DE&startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`,
+        { headers: auth },
+      );
       const rows = (await res.json()).rows as Array<{ pageName: string; views: number }>;
       const byPage = new Map<string, number>();
       for (const r of rows) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);

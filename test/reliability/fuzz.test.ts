@@ -63,9 +63,25 @@ const hostileBody: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 99 }), badPageName).map(([n, p]) => json([...Array.from({ length: n }, () => valid), { pageName: p }])),
   fc.integer({ min: 1, max: 20_000 }).map((d) => utf8('['.repeat(d) + ']'.repeat(d))),
   fc.integer({ min: 1, max: 3_000 }).map((d) => utf8(`${'{"a":'.repeat(d)}1${'}'.repeat(d)}`)),
-  fc.constantFrom('{"pageName":"/x","__proto__":{"isAdmin":true}}', '{"pageName":"/x","constructor":{"prototype":{"x":1}}}', '[{"__proto__":null,"pageName":"/x"}]').map(utf8),
+  fc
+    .constantFrom(
+      '{"pageName":"/x","__proto__":{"isAdmin":true}}',
+      '{"pageName":"/x","constructor":{"prototype":{"x":1}}}',
+      '[{"__proto__":null,"pageName":"/x"}]',
+    )
+    .map(utf8),
   fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => new Uint8Array([...utf8('{"pageName":"/'), ...bytes, 0xff, 0xfe, ...utf8('"}')])),
-  fc.string({ unit: 'binary', maxLength: 300 }).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }).map(utf8),
+  fc
+    .string({ unit: 'binary', maxLength: 300 })
+    .filter((s) => {
+      try {
+        JSON.parse(s);
+        return false;
+      } catch {
+        return true;
+      }
+    })
+    .map(utf8),
   fc.integer({ min: 70_000, max: 200_000 }).map((n) => utf8(`{"pageName":"/${'y'.repeat(n)}"}`)),
 );
 
@@ -82,9 +98,15 @@ const contentType = fc.constantFrom(
 );
 const extraHeaders = fc.record(
   {
-    'x-forwarded-for': fc.oneof(fc.string({ maxLength: 100 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), fc.constant('999.1.1.1, ::zz')),
+    'x-forwarded-for': fc.oneof(
+      fc.string({ maxLength: 100 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+      fc.constant('999.1.1.1, ::zz'),
+    ),
     'cf-ipcountry': fc.string({ maxLength: 10 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
-    'user-agent': fc.oneof(fc.constant(BROWSER_UA), fc.string({ maxLength: 400 }).map((s) => s.replace(/[^\x20-\x7e]/g, ''))),
+    'user-agent': fc.oneof(
+      fc.constant(BROWSER_UA),
+      fc.string({ maxLength: 400 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+    ),
     'content-encoding': fc.constantFrom('gzip', 'br', 'identity'),
     origin: fc.constantFrom('null', 'https://evil.example', 'http://localhost'),
   },
@@ -114,9 +136,43 @@ describe('property-based fuzz of the public and admin endpoints', () => {
   });
 
   it('admin query endpoints: arbitrary query strings get 200 or a 400 with a message, never a 5xx', async () => {
-    const key = fc.oneof(fc.constantFrom('region', 'pageName', 'startTime', 'endTime', 'minutes', 'from', 'to', 'by', 'interval', 'limit', 'offset', 'search', 'cursor', 'format', 'rows'), fc.string({ maxLength: 8 }));
-    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.integer().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
-    const path = fc.constantFrom('/aggregated-data/region-daily', '/aggregated-data/region-weekly', '/aggregated-data/region-monthly', '/aggregated-data/bots', '/aggregated-data/realtime', '/aggregated-data/regions', '/aggregated-data/summary', '/aggregated-data/timeseries', '/aggregated-data/breakdown');
+    const key = fc.oneof(
+      fc.constantFrom(
+        'region',
+        'pageName',
+        'startTime',
+        'endTime',
+        'minutes',
+        'from',
+        'to',
+        'by',
+        'interval',
+        'limit',
+        'offset',
+        'search',
+        'cursor',
+        'format',
+        'rows',
+      ),
+      fc.string({ maxLength: 8 }),
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.integer().map(String),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    );
+    const path = fc.constantFrom(
+      '/aggregated-data/region-daily',
+      '/aggregated-data/region-weekly',
+      '/aggregated-data/region-monthly',
+      '/aggregated-data/bots',
+      '/aggregated-data/realtime',
+      '/aggregated-data/regions',
+      '/aggregated-data/summary',
+      '/aggregated-data/timeseries',
+      '/aggregated-data/breakdown',
+    );
     await fc.assert(
       fc.asyncProperty(path, fc.array(fc.tuple(key, value), { maxLength: 5 }), async (p, params) => {
         const query = params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');

@@ -18,7 +18,15 @@ describe('graceful shutdown (embedded)', () => {
   it('SIGTERM under load loses no acknowledged event and exits 0 before its deadline', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '0', SHUTDOWN_TIMEOUT: '10s', LOG_LEVEL: 'info' };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN,
+      RATE_LIMIT_PER_MINUTE: '0',
+      SHUTDOWN_TIMEOUT: '10s',
+      LOG_LEVEL: 'info',
+    };
     proc = runCli(['start'], env);
     await waitForHttp(`${url}/healthz`, 60_000, proc);
     const load = new PageViewLoad(() => url, 'sigterm');
@@ -35,7 +43,9 @@ describe('graceful shutdown (embedded)', () => {
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const problems = async (): Promise<string[]> => {
       await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
-      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 2 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, { headers: auth });
+      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 2 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, {
+        headers: auth,
+      });
       const byPage = new Map<string, number>();
       for (const r of (await res.json()).rows as Array<{ pageName: string; views: number }>) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
       return load.verify(byPage);

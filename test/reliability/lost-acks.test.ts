@@ -109,10 +109,13 @@ describe('exactly once when acknowledgements are lost', () => {
 
     let views = new Map<string, number>();
     await expect
-      .poll(async () => {
-        views = await viewsByPage();
-        return acknowledged.every((r) => (views.get(r.page) ?? 0) >= r.events.length);
-      }, { timeout: 90_000, interval: 1_000 })
+      .poll(
+        async () => {
+          views = await viewsByPage();
+          return acknowledged.every((r) => (views.get(r.page) ?? 0) >= r.events.length);
+        },
+        { timeout: 90_000, interval: 1_000 },
+      )
       .toBe(true);
     for (const r of requests) {
       const counted = views.get(r.page) ?? 0;
@@ -137,10 +140,13 @@ describe('exactly once when acknowledgements are lost', () => {
     const bad = await post(events, { 'idempotency-key': 'has spaces in it' });
     expect(bad?.status).toBe(400);
     await expect
-      .poll(async () => {
-        const views = await viewsByPage();
-        return [views.get('/keyed/a'), views.get('/keyed/b')];
-      }, { timeout: 60_000, interval: 1_000 })
+      .poll(
+        async () => {
+          const views = await viewsByPage();
+          return [views.get('/keyed/a'), views.get('/keyed/b')];
+        },
+        { timeout: 60_000, interval: 1_000 },
+      )
       .toEqual([2, 2]);
   });
 

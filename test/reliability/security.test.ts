@@ -36,8 +36,7 @@ async function signIn(url: string, password = ADMIN_PASSWORD): Promise<string> {
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
-const asAdmin = (url: string, cookie: string): Promise<number> =>
-  fetch(`${url}/aggregated-data/regions`, { headers: { cookie } }).then((r) => r.status);
+const asAdmin = (url: string, cookie: string): Promise<number> => fetch(`${url}/aggregated-data/regions`, { headers: { cookie } }).then((r) => r.status);
 
 /** A clock the tests move forward instead of sleeping. */
 function testClock(): { now(): number; advance(ms: number): void } {
@@ -55,7 +54,12 @@ describe('security', () => {
   afterAll(async () => await t?.close());
 
   it.each(ADMIN_ONLY)('%s %s answers 401 without credentials, with a wrong token, with a forged cookie', async (method, path) => {
-    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { cookie: 'page_stats_session=9999999999999.x.forged' }];
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer wrong-token-wrong-token' },
+      { authorization: 'Basic YWRtaW46YWRtaW4=' },
+      { cookie: 'page_stats_session=9999999999999.x.forged' },
+    ];
     for (const headers of attempts) {
       const res = await fetch(t.url + path, { method, headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
@@ -118,13 +122,20 @@ describe('security', () => {
 
   it('CORS only for ALLOWED_ORIGINS, and only on /page-view', async () => {
     const preflight = (origin: string): Promise<Response> =>
-      fetch(`${t.url}/page-view`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      fetch(`${t.url}/page-view`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
     const allowed = await preflight(SITE);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(SITE);
     const other = await preflight('https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const post = (origin: string): Promise<Response> =>
-      fetch(`${t.url}/page-view`, { method: 'POST', headers: { origin, 'content-type': 'text/plain', 'user-agent': BROWSER_UA }, body: '{"pageName":"/cors"}' });
+      fetch(`${t.url}/page-view`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'text/plain', 'user-agent': BROWSER_UA },
+        body: '{"pageName":"/cors"}',
+      });
     expect((await post(SITE)).status).toBe(202);
     const refused = await post('https://evil.example');
     expect(refused.status).toBe(403);
@@ -232,7 +243,7 @@ describe('sessions across restarts', () => {
   });
 });
 
-describe('the embedded data folder is the owner\'s only', () => {
+describe("the embedded data folder is the owner's only", () => {
   it('DATA_DIR is 0700 and every file in it 0600, even under umask 000 and over a folder an older release left open', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'page-stats-perms-'));
     const dataDir = join(parent, 'data');
@@ -242,7 +253,16 @@ describe('the embedded data folder is the owner\'s only', () => {
     chmodSync(join(dataDir, 'left-by-an-older-release'), 0o666);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, ADMIN_PASSWORD };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN,
+      ADMIN_PASSWORD,
+    };
     const child = spawn('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CLI, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -250,7 +270,11 @@ describe('the embedded data folder is the owner\'s only', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await waitForHttp(`${url}/healthz`, 60_000);
-      const res = await fetch(`${url}/page-view`, { method: 'POST', headers: { 'content-type': 'text/plain', 'user-agent': BROWSER_UA }, body: '{"pageName":"/perms"}' });
+      const res = await fetch(`${url}/page-view`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'user-agent': BROWSER_UA },
+        body: '{"pageName":"/perms"}',
+      });
       expect(res.status).toBe(202);
       expect((await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
     } finally {
@@ -283,7 +307,14 @@ describe('no secret in any log line', () => {
     const url = `http://127.0.0.1:${port}`;
     const password = 'pa55word-that-must-not-leak';
     const token = 'token-that-must-not-leak-0123456789';
-    const proc = runCli(['start'], { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'trace', ADMIN_PASSWORD: password, ADMIN_TOKEN: token });
+    const proc = runCli(['start'], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'trace',
+      ADMIN_PASSWORD: password,
+      ADMIN_TOKEN: token,
+    });
     try {
       await waitForHttp(`${url}/healthz`, 60_000, proc);
       await login(url, password);

@@ -65,11 +65,15 @@ describe('ingest while InfluxDB and PostgreSQL are down', () => {
 
   beforeAll(async () => {
     [kafka, influx, postgres] = await Promise.all([startKafkaCluster({ brokers: 3 }), startInfluxDB({ auth: INFLUX_AUTH }), startPrivatePostgres()]);
-    ({ env } = await distributedEnv(kafka, { influxUrl: influx.url, databaseUrl: postgres.url }, {
-      INFLUX_USERNAME: INFLUX_AUTH.username,
-      INFLUX_PASSWORD: INFLUX_AUTH.password,
-      PROCESSING_BATCH_SIZE: '50',
-    }));
+    ({ env } = await distributedEnv(
+      kafka,
+      { influxUrl: influx.url, databaseUrl: postgres.url },
+      {
+        INFLUX_USERNAME: INFLUX_AUTH.username,
+        INFLUX_PASSWORD: INFLUX_AUTH.password,
+        PROCESSING_BATCH_SIZE: '50',
+      },
+    ));
     const migrate = spawn(['migrate']);
     expect(await migrate.exited, migrate.output()).toBe(0);
     ingestPort = await freePort();

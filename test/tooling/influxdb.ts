@@ -68,17 +68,13 @@ let reportingLine: Promise<string> | undefined;
 function reportingOff(): Promise<string> {
   reportingLine ??= promisify(execFile)('influxd', ['config', '-config', '/dev/null'], {
     env: cleanEnv(),
-  }).then(({ stdout }) =>
-    /^reporting-enabled\s*=/m.test(stdout) ? 'reporting-enabled = false' : 'reporting-disabled = true',
-  );
+  }).then(({ stdout }) => (/^reporting-enabled\s*=/m.test(stdout) ? 'reporting-enabled = false' : 'reporting-disabled = true'));
   return reportingLine;
 }
 
 /** influxd lets INFLUXDB_* variables override the config file; keep the test config authoritative. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith('INFLUXDB_')),
-  );
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('INFLUXDB_')));
 }
 
 function configFile(dir: string, httpPort: number, rpcPort: number, reporting: string, auth: boolean): string {
@@ -119,13 +115,10 @@ bind-address = ${q(`127.0.0.1:${rpcPort}`)}
 
 function ping(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/ping', method: 'GET', agent: false, timeout: 1_000 },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode);
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, path: '/ping', method: 'GET', agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
     req.end();
@@ -151,14 +144,11 @@ const launcher = existsSync('/usr/bin/setpriv')
 function createAdmin(port: number, auth: InfluxAuth): Promise<void> {
   const q = `CREATE USER "${auth.username.replace(/["\\]/g, '\\$&')}" WITH PASSWORD '${auth.password.replace(/['\\]/g, '\\$&')}' WITH ALL PRIVILEGES`;
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: `/query?${new URLSearchParams({ q })}`, method: 'POST', agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => (res.statusCode === 200 && !body.includes('"error"') ? resolve() : reject(new Error(`CREATE USER: ${res.statusCode} ${body}`))));
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, path: `/query?${new URLSearchParams({ q })}`, method: 'POST', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 && !body.includes('"error"') ? resolve() : reject(new Error(`CREATE USER: ${res.statusCode} ${body}`))));
+    });
     req.on('error', reject);
     req.end();
   });

@@ -78,7 +78,10 @@ function addSaslApis(body: Buffer): Buffer {
     entries.push(body.subarray(at, at + 6));
   }
   const rest = body.subarray(6 + count * 6);
-  for (const [key, max] of [[SASL_HANDSHAKE, 1], [SASL_AUTHENTICATE, 0]] as const) {
+  for (const [key, max] of [
+    [SASL_HANDSHAKE, 1],
+    [SASL_AUTHENTICATE, 0],
+  ] as const) {
     if (!keys.has(key)) entries.push(Buffer.concat([int16(key), int16(0), int16(max)]));
   }
   return Buffer.concat([body.subarray(0, 2), int32(entries.length), ...entries, rest]);
@@ -155,7 +158,10 @@ export async function startKafkaSecurityProxy(options: {
           return;
         }
         if (apiKey === SASL_AUTHENTICATE) {
-          const [, username = '', password = ''] = body.subarray(4, 4 + body.readInt32BE(0)).toString().split('\u0000');
+          const [, username = '', password = ''] = body
+            .subarray(4, 4 + body.readInt32BE(0))
+            .toString()
+            .split('\u0000');
           loggedIn = username === options.username && password === options.password;
           state.logins.push({ mechanism: 'PLAIN', username, ok: loggedIn });
           const error = loggedIn ? int16(0) : int16(SASL_AUTHENTICATION_FAILED);

@@ -115,16 +115,11 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
   const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   let exited: Error | undefined;
 
-  const nextLine = (): Promise<string> =>
-    exited
-      ? Promise.reject(exited)
-      : new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
+  const nextLine = (): Promise<string> => (exited ? Promise.reject(exited) : new Promise<string>((resolve, reject) => waiting.push({ resolve, reject })));
 
   lines.on('line', (line) => waiting.shift()?.resolve(line));
   child.once('exit', (code, signal) => {
-    exited = new Error(
-      `kafka-mock-cluster exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`,
-    );
+    exited = new Error(`kafka-mock-cluster exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`);
     for (const w of waiting.splice(0)) w.reject(exited);
   });
   child.once('error', (error) => {
@@ -136,10 +131,7 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
   const bootstrapLine = await Promise.race([
     nextLine(),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('kafka-mock-cluster printed no BOOTSTRAP line')),
-        STARTUP_TIMEOUT_MS,
-      );
+      timer = setTimeout(() => reject(new Error('kafka-mock-cluster printed no BOOTSTRAP line')), STARTUP_TIMEOUT_MS);
     }),
   ]).finally(() => clearTimeout(timer));
   const match = /^BOOTSTRAP (\S+)$/.exec(bootstrapLine);

@@ -70,9 +70,7 @@ describe('Kafka mock cluster', () => {
         },
       });
       await all;
-      console.info(
-        `kafka mock: consumed ${count} messages ${(performance.now() - consumeStart).toFixed(0)} ms after run() (includes group join)`,
-      );
+      console.info(`kafka mock: consumed ${count} messages ${(performance.now() - consumeStart).toFixed(0)} ms after run() (includes group join)`);
       // Anything delivered twice would show up shortly after the last new message.
       await new Promise((r) => setTimeout(r, 500));
 
@@ -162,10 +160,7 @@ describe('InfluxDB', () => {
       expect(influx.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       await query(`CREATE DATABASE ${db}`);
       const now = BigInt(Date.now()) * 1_000_000n;
-      const lines = Array.from(
-        { length: 5 },
-        (_, i) => `page_views,site=example.com,path=/p${i} value=${i + 1}i ${now + BigInt(i)}`,
-      ).join('\n');
+      const lines = Array.from({ length: 5 }, (_, i) => `page_views,site=example.com,path=/p${i} value=${i + 1}i ${now + BigInt(i)}`).join('\n');
       const write = await fetch(`${influx.url}/write?db=${db}&precision=ns`, {
         method: 'POST',
         body: lines,

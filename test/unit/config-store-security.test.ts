@@ -29,8 +29,14 @@ describe('Kafka security and topic settings', () => {
 
   it.each([
     [{ KAFKA_SSL: 'yes' }, /KAFKA_SSL: expected true or false/],
-    [{ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, /KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512/],
-    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, /KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: both are required with KAFKA_SASL_MECHANISM=plain/],
+    [
+      { KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+      /KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512/,
+    ],
+    [
+      { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' },
+      /KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: both are required with KAFKA_SASL_MECHANISM=plain/,
+    ],
     [{ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, /KAFKA_SASL_MECHANISM: set it/],
     [{ KAFKA_REPLICATION_FACTOR: '0' }, /KAFKA_REPLICATION_FACTOR/],
   ])('refuses %j', (env, message) => {
@@ -43,7 +49,11 @@ describe('InfluxDB credentials', () => {
   const INFLUX = { INFLUX_URL: 'http://influxdb:8086' };
 
   it('reads a v1 user name and password, or a token', () => {
-    expect(loadConfig({ ...INFLUX, INFLUX_USERNAME: 'page-stats', INFLUX_PASSWORD: 'pw' }).influx).toMatchObject({ username: 'page-stats', password: 'pw', token: undefined });
+    expect(loadConfig({ ...INFLUX, INFLUX_USERNAME: 'page-stats', INFLUX_PASSWORD: 'pw' }).influx).toMatchObject({
+      username: 'page-stats',
+      password: 'pw',
+      token: undefined,
+    });
     expect(loadConfig({ ...INFLUX, INFLUX_TOKEN: 't0ken' }).influx).toMatchObject({ username: undefined, password: undefined, token: 't0ken' });
   });
 

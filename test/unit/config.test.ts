@@ -49,7 +49,9 @@ describe('configuration', () => {
   });
 
   it('refuses TRUST_PROXY=true and says why', () => {
-    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: "true" would trust every address in X-Forwarded-For, and its left end is written by the client/);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY: "true" would trust every address in X-Forwarded-For, and its left end is written by the client/,
+    );
     expect(() => loadConfig({ TRUST_PROXY: 'TRUE' })).toThrow(/TRUST_PROXY/);
   });
 

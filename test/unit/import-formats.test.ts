@@ -39,7 +39,9 @@ describe('import formats', () => {
   });
 
   it('NDJSON events, blank lines skipped, numbers as timestamps', async () => {
-    const { format, lines } = await read('{"timestamp":1767225600000,"region":"us","pageName":"/?q=1"}\n\n{"timestamp":"2026-01-01T00:00:00Z","pageName":"/日本"}');
+    const { format, lines } = await read(
+      '{"timestamp":1767225600000,"region":"us","pageName":"/?q=1"}\n\n{"timestamp":"2026-01-01T00:00:00Z","pageName":"/日本"}',
+    );
     expect(format).toBe('events-ndjson');
     expect(lines.map((l) => ('count' in l ? [l.line, l.count?.region, l.count?.pageName] : l))).toEqual([
       [1, 'US', '/'],
@@ -48,9 +50,7 @@ describe('import formats', () => {
   });
 
   it('bad lines carry their line number and every problem', async () => {
-    const { lines } = await read(
-      'date,region,pageName,views\n2026-02-30,DE,/,1\n2026-01-01,D E,,x\n2027-01-01,DE,/,1\n2026-01-01,DE,/\n2026-01-01,DE,/,1\n',
-    );
+    const { lines } = await read('date,region,pageName,views\n2026-02-30,DE,/,1\n2026-01-01,D E,,x\n2027-01-01,DE,/,1\n2026-01-01,DE,/\n2026-01-01,DE,/,1\n');
     expect(lines).toEqual([
       { line: 2, problems: ['date: expected a date YYYY-MM-DD, got "2026-02-30"'] },
       {
@@ -70,8 +70,12 @@ describe('import formats', () => {
   });
 
   it('a line the CSV parser cannot read refuses the file with its line number (even with --skip-bad: the records after it are unknown)', async () => {
-    await expect(read('timestamp,region,pageName\n2026-01-01T00:00:00Z,DE,/\n2026-01-01T00:00:00Z,DE,"/open\n')).rejects.toThrow(/^line 3: not readable as CSV/);
-    await expect(read('timestamp,region,pageName\n2026-01-01T00:00:00Z,DE,"/a"b\n2026-01-01T00:00:00Z,DE,/ok\n')).rejects.toThrow(/^line 2: not readable as CSV/);
+    await expect(read('timestamp,region,pageName\n2026-01-01T00:00:00Z,DE,/\n2026-01-01T00:00:00Z,DE,"/open\n')).rejects.toThrow(
+      /^line 3: not readable as CSV/,
+    );
+    await expect(read('timestamp,region,pageName\n2026-01-01T00:00:00Z,DE,"/a"b\n2026-01-01T00:00:00Z,DE,/ok\n')).rejects.toThrow(
+      /^line 2: not readable as CSV/,
+    );
   });
 
   it('another header is refused with the shapes it expected; an empty file too', async () => {

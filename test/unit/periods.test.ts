@@ -22,14 +22,8 @@ const isoPeriod = (p: { start: number; end: number }): [string, string] => [new 
 
 describe('periods', () => {
   it('days are local and 23 or 25 hours long across DST', () => {
-    expect(isoPeriod(periodOf('daily', at('2026-03-29T12:00:00Z'), 'Europe/Berlin', 1))).toEqual([
-      '2026-03-28T23:00:00.000Z',
-      '2026-03-29T22:00:00.000Z',
-    ]);
-    expect(isoPeriod(periodOf('daily', at('2026-10-25T12:00:00Z'), 'Europe/Berlin', 1))).toEqual([
-      '2026-10-24T22:00:00.000Z',
-      '2026-10-25T23:00:00.000Z',
-    ]);
+    expect(isoPeriod(periodOf('daily', at('2026-03-29T12:00:00Z'), 'Europe/Berlin', 1))).toEqual(['2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z']);
+    expect(isoPeriod(periodOf('daily', at('2026-10-25T12:00:00Z'), 'Europe/Berlin', 1))).toEqual(['2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z']);
   });
 
   it('ISO week 1 can begin in December; weeks can start on any day', () => {
@@ -39,10 +33,7 @@ describe('periods', () => {
   });
 
   it('months are calendar months, leap February included', () => {
-    expect(isoPeriod(periodOf('monthly', at('2024-02-29T23:59:59Z'), 'UTC', 1))).toEqual([
-      '2024-02-01T00:00:00.000Z',
-      '2024-03-01T00:00:00.000Z',
-    ]);
+    expect(isoPeriod(periodOf('monthly', at('2024-02-29T23:59:59Z'), 'UTC', 1))).toEqual(['2024-02-01T00:00:00.000Z', '2024-03-01T00:00:00.000Z']);
   });
 
   it('parses query times, local dates, week starts and durations', () => {
@@ -186,7 +177,12 @@ describe('decomposeDays', () => {
     });
     // 1 January … Mon 7 December: eleven months, the week of Mon 30 November minus 30 November, 7 December
     const year = decomposeDays({ start: at('2026-01-01T00:00:00Z'), end: at('2026-12-08T00:00:00Z') }, 'UTC', 1);
-    expect({ months: year.months.length, weeks: ymd(year.weeks), days: ymd(year.days), minus: { weeks: ymd(year.minus?.weeks), days: ymd(year.minus?.days) } }).toEqual({
+    expect({
+      months: year.months.length,
+      weeks: ymd(year.weeks),
+      days: ymd(year.days),
+      minus: { weeks: ymd(year.minus?.weeks), days: ymd(year.minus?.days) },
+    }).toEqual({
       months: 11,
       weeks: ['2026-11-30'],
       days: ['2026-12-07'],

@@ -16,8 +16,7 @@ type Host = Window & { pageStats?: PageStats };
     const l = location;
     const n = navigator as Navigator & { globalPrivacyControl?: boolean };
     // currentScript is null when the script was injected as a module or ran from a loader.
-    const script = (d.currentScript ||
-      d.querySelector('script[src*="tracker.js"]')) as HTMLScriptElement | null;
+    const script = (d.currentScript || d.querySelector('script[src*="tracker.js"]')) as HTMLScriptElement | null;
     const attr = (name: string) => (script && script.getAttribute('data-' + name)) || '';
     const on = (name: string) => attr(name) === 'true';
     const url = attr('api') || new URL('/page-view', (script && script.src) || l.href).href;
@@ -25,8 +24,7 @@ type Host = Window & { pageStats?: PageStats };
     const hashMode = on('hash');
 
     const blocked = () => {
-      if (!on('allow-localhost') &&
-        (l.protocol === 'file:' || /^(localhost|127\.0\.0\.1|\[::1\])$/.test(l.hostname))) return true;
+      if (!on('allow-localhost') && (l.protocol === 'file:' || /^(localhost|127\.0\.0\.1|\[::1\])$/.test(l.hostname))) return true;
       if (on('respect-dnt') && (n.doNotTrack === '1' || n.globalPrivacyControl === true)) return true;
       try {
         return localStorage.getItem('page-stats:ignore') === 'true';

@@ -59,24 +59,17 @@ export class EmbeddedEventStore implements EventStore {
     try {
       await this.db.transaction(async (tx) => {
         if (admitted.length > 0) {
-          await tx.query(
-            'INSERT INTO event_names (kind, name) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-            [admitted.map((a) => a.kind), admitted.map((a) => a.name)],
-          );
+          await tx.query('INSERT INTO event_names (kind, name) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [
+            admitted.map((a) => a.kind),
+            admitted.map((a) => a.name),
+          ]);
         }
         await tx.query(
           `INSERT INTO page_events (log_partition, log_offset, ts, region, page_name, bot)
            SELECT p, o, timestamptz 'epoch' + t * interval '1 millisecond', r, n, b
            FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::boolean[]) AS u(p, o, t, r, n, b)
            ON CONFLICT (log_partition, log_offset) DO NOTHING`,
-          [
-            events.map((e) => e.partition),
-            events.map((e) => e.offset),
-            events.map((e) => e.timestamp),
-            regions,
-            pages,
-            events.map((e) => e.bot),
-          ],
+          [events.map((e) => e.partition), events.map((e) => e.offset), events.map((e) => e.timestamp), regions, pages, events.map((e) => e.bot)],
         );
       });
     } catch (err) {
@@ -129,9 +122,7 @@ export class EmbeddedEventStore implements EventStore {
  * position, or of a partition the cut does not list (never recorded: all of it counts).
  */
 function cut(upTo: readonly LogPosition[] | undefined): string {
-  return upTo === undefined
-    ? ''
-    : `AND NOT EXISTS (SELECT 1 FROM unnest($4::int[], $5::bigint[]) AS c(p, o) WHERE c.p = log_partition AND log_offset > c.o)`;
+  return upTo === undefined ? '' : `AND NOT EXISTS (SELECT 1 FROM unnest($4::int[], $5::bigint[]) AS c(p, o) WHERE c.p = log_partition AND log_offset > c.o)`;
 }
 
 function cutParams(upTo: readonly LogPosition[] | undefined): unknown[] {

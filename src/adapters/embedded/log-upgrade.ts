@@ -26,9 +26,7 @@ export async function moveEventLog(from: SqlDatabase, into: SqlDatabase): Promis
     present[0]?.offsets === true
       ? (await from.query<{ group_id: string; committed: string }>('SELECT group_id, committed::text AS committed FROM consumer_offsets')).rows
       : [];
-  const highest = [seq[0]?.v ?? '0', ...entries.map((e) => e.o), ...offsets.map((o) => o.committed)].reduce((a, b) =>
-    BigInt(a) >= BigInt(b) ? a : b,
-  );
+  const highest = [seq[0]?.v ?? '0', ...entries.map((e) => e.o), ...offsets.map((o) => o.committed)].reduce((a, b) => (BigInt(a) >= BigInt(b) ? a : b));
 
   await into.transaction(async (tx) => {
     if (entries.length > 0) {

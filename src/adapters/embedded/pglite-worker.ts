@@ -60,7 +60,7 @@ export async function openPgliteWorker(dataDir: string | undefined): Promise<Sql
   };
   const query =
     (tx: number | undefined): SqlClient['query'] =>
-    async <T,>(sql: string, params?: readonly unknown[]) => {
+    async <T>(sql: string, params?: readonly unknown[]) => {
       const reply = await call({ op: 'query', sql, params, tx });
       return { rows: (reply.rows ?? []) as T[] };
     };

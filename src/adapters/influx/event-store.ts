@@ -54,9 +54,7 @@ export class InfluxEventStore implements EventStore {
   }
 
   private init(): Promise<void> {
-    this.initialised ??= this.createDatabase().then(
-      async () => await this.loadKnownNames(),
-    );
+    this.initialised ??= this.createDatabase().then(async () => await this.loadKnownNames());
     this.initialised.catch(() => {
       this.initialised = undefined;
     });

@@ -107,9 +107,7 @@ export class KafkaEventConsumer implements EventConsumer {
           }
           const last = messages[messages.length - 1]!.offset;
           resolveOffset(last);
-          await this.consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
           await heartbeat();
         }
       },

@@ -18,9 +18,7 @@ export async function beginImport(db: SqlDatabase, source: { sha256: string; nam
     );
     const at = done.rows[0]?.at;
     if (at !== undefined) return { status: 'already imported', importedAt: Number(at) };
-    const busy = await tx.query(`SELECT 1 FROM import_sources WHERE sha256 = $1 AND NOT complete AND touched_at > now() - ${STALE_AFTER}`, [
-      source.sha256,
-    ]);
+    const busy = await tx.query(`SELECT 1 FROM import_sources WHERE sha256 = $1 AND NOT complete AND touched_at > now() - ${STALE_AFTER}`, [source.sha256]);
     if (busy.rows.length > 0) return { status: 'in progress' };
     // Partial sources of this content, and any other that nothing writes to any more, go: their
     // rows never counted, and this import starts the file again.
@@ -53,17 +51,15 @@ export async function addImported(db: SqlDatabase, source: number, counts: reado
   });
 }
 
-export async function completeImport(
-  db: SqlDatabase,
-  source: number,
-  totals: ImportTotals,
-): Promise<{ first: number; last: number } | undefined> {
+export async function completeImport(db: SqlDatabase, source: number, totals: ImportTotals): Promise<{ first: number; last: number } | undefined> {
   return await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
-    await tx.query(
-      'UPDATE import_sources SET complete = true, kind = $2, lines = $3, views = $4, imported_at = now(), touched_at = now() WHERE id = $1',
-      [source, totals.kind, totals.lines, totals.views],
-    );
+    await tx.query('UPDATE import_sources SET complete = true, kind = $2, lines = $3, views = $4, imported_at = now(), touched_at = now() WHERE id = $1', [
+      source,
+      totals.kind,
+      totals.lines,
+      totals.views,
+    ]);
     // The primary key starts with (source, bucket): both ends are one index probe each.
     const { rows } = await tx.query<{ first: number | null; last: number | null }>(
       `SELECT (extract(epoch FROM min(bucket)) * 1000)::float8 AS first, (extract(epoch FROM max(bucket)) * 1000)::float8 AS last

@@ -251,9 +251,7 @@ export async function foldPending(db: SqlDatabase, timeZone: string, weekStart: 
   const shift = weekShift(weekStart);
   return await db.transaction(async (tx) => {
     await lockConsolidation(tx);
-    await tx.query(
-      `CREATE TEMP TABLE fold_days (day timestamptz, region text COLLATE "C", page_name text COLLATE "C", views bigint) ON COMMIT DROP`,
-    );
+    await tx.query(`CREATE TEMP TABLE fold_days (day timestamptz, region text COLLATE "C", page_name text COLLATE "C", views bigint) ON COMMIT DROP`);
     const taken = await tx.query<{ n: number }>(
       `WITH taken AS (DELETE FROM pending_views RETURNING bucket, region, page_name, views),
        ins AS (INSERT INTO fold_days SELECT ${localStart('daily', 'bucket', '$1::text', '0')}, region, page_name, sum(views)

@@ -9,10 +9,7 @@ import type { SqlClient, SqlDatabase } from './database.js';
 export const ROLLUP_SESSION = '-c jit=off -c max_parallel_workers_per_gather=0';
 
 /** PostgreSQL through a `pg` pool; `settings` are passed at connection as server options (`-c name=value`). */
-export function openPostgres(
-  connectionString: string,
-  options: { max?: number; settings?: string } = {},
-): SqlDatabase & { pool: pg.Pool } {
+export function openPostgres(connectionString: string, options: { max?: number; settings?: string } = {}): SqlDatabase & { pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,

@@ -9,8 +9,7 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDataba
   return {
     pglite,
     query: async (sql, params) => await pglite.query(sql, params as unknown[]),
-    transaction: async (work) =>
-      await pglite.transaction(async (tx) => await work({ query: async (sql, params) => await tx.query(sql, params as unknown[]) })),
+    transaction: async (work) => await pglite.transaction(async (tx) => await work({ query: async (sql, params) => await tx.query(sql, params as unknown[]) })),
     close: async () => {
       if (!pglite.closed) await pglite.close();
     },

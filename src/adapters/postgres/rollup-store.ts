@@ -147,11 +147,7 @@ export class SqlRollupStore implements RollupStore {
     // `period_start > start - LONGEST` lets the overlap test walk the primary key (or the region
     // or page index) instead of every row before `end`; the row comparison resumes a page.
     const params: unknown[] = [iso(q.start), iso(q.end)];
-    const where = [
-      'period_start < $2',
-      'period_end > $1',
-      `period_start > $1::timestamptz - interval '${LONGEST[q.granularity]}'`,
-    ];
+    const where = ['period_start < $2', 'period_end > $1', `period_start > $1::timestamptz - interval '${LONGEST[q.granularity]}'`];
     if (q.region !== undefined) where.push(`region = $${params.push(q.region)}::text`);
     if (q.pageName !== undefined) where.push(`page_name = $${params.push(q.pageName)}::text`);
     if (q.after !== undefined) {
@@ -199,9 +195,7 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async regions(): Promise<string[]> {
-    const { rows } = await this.db.query<{ region: string }>(
-      'SELECT region FROM by_region_monthly GROUP BY region ORDER BY region',
-    );
+    const { rows } = await this.db.query<{ region: string }>('SELECT region FROM by_region_monthly GROUP BY region ORDER BY region');
     return rows.map((r) => r.region);
   }
 

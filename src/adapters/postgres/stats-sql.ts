@@ -57,17 +57,15 @@ function pieceRows(src: Source, pieces: Decomposition, p: Params): string {
     parts.push(`SELECT ${columns} FROM ${src.prefix}_${g} WHERE ${where}`);
   }
   // An empty range still needs a relation of the right shape.
-  if (parts.length === 0) parts.push(src.key === undefined ? 'SELECT 0::bigint AS views WHERE false' : "SELECT ''::text AS key, 0::bigint AS views WHERE false");
+  if (parts.length === 0)
+    parts.push(src.key === undefined ? 'SELECT 0::bigint AS views WHERE false' : "SELECT ''::text AS key, 0::bigint AS views WHERE false");
   return parts.join('\n UNION ALL ');
 }
 
 export async function viewsOf(db: SqlClient, pieces: Decomposition, filter: StatsFilter): Promise<number> {
   const p = new Params();
   const src = source(undefined, filter, p);
-  const { rows } = await db.query<{ views: number }>(
-    `SELECT coalesce(sum(views), 0)::float8 AS views FROM (${pieceRows(src, pieces, p)}) AS s`,
-    p.values,
-  );
+  const { rows } = await db.query<{ views: number }>(`SELECT coalesce(sum(views), 0)::float8 AS views FROM (${pieceRows(src, pieces, p)}) AS s`, p.values);
   return Number(rows[0]?.views ?? 0);
 }
 
@@ -87,8 +85,7 @@ export async function breakdownOf(db: SqlClient, q: BreakdownQuery): Promise<Bre
   const src = source(q.by, q.filter, p);
   const rows = pieceRows(src, q.pieces, p);
   // lower() in the database's own ctype (not "C", which folds ASCII only), so `über` finds `/Über`.
-  const search =
-    q.search === undefined ? '' : `WHERE strpos(lower(key COLLATE "default"), lower(${p.add(q.search, 'text')} COLLATE "default")) > 0`;
+  const search = q.search === undefined ? '' : `WHERE strpos(lower(key COLLATE "default"), lower(${p.add(q.search, 'text')} COLLATE "default")) > 0`;
   const limit = p.add(q.limit, 'int');
   const offset = p.add(q.offset, 'int');
   const { rows: result } = await db.query<{ n: number; total: number; top: Array<[string, number]> | string }>(

@@ -105,7 +105,8 @@ export async function importRoutes(app: FastifyInstance, deps: ImportRouteDeps):
     '/admin/export',
     documented({
       summary: 'Export daily counts',
-      description: 'The daily rows of the days from..to as CSV `date,region,pageName,views` (dates in REPORT_TIMEZONE): the daily-count format POST /admin/import reads back to the same numbers.',
+      description:
+        'The daily rows of the days from..to as CSV `date,region,pageName,views` (dates in REPORT_TIMEZONE): the daily-count format POST /admin/import reads back to the same numbers.',
       tags: ['admin'],
       query: ExportQuery,
       produces: ['text/csv'],

@@ -126,13 +126,7 @@ export function parseDayRange(
   problems: string[],
 ): Period | undefined {
   const end = q.endTime === undefined ? coveringDays(now, now + 1, zone).end : undefined;
-  const range = parseRange(
-    { startTime: q.startTime, endTime: q.endTime ?? String(end) },
-    zone,
-    now,
-    { days: 30 },
-    problems,
-  );
+  const range = parseRange({ startTime: q.startTime, endTime: q.endTime ?? String(end) }, zone, now, { days: 30 }, problems);
   return range === undefined || problems.length > 0 ? undefined : coveringDays(range.start, range.end, zone);
 }
 

@@ -53,24 +53,20 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     async () => ({ regions: await deps.rollups.regions() }),
   );
 
-  app.get(
-    '/aggregated-data/bots',
-    documented({ summary: 'Filtered bot hits per day', tags: ['stats'], query: BotsQuery }),
-    async (req) => {
-      const q = parseQuery(BotsQuery, req.query);
-      const problems: string[] = [];
-      const days = parseDayRange(q, deps.timezone, deps.now(), problems);
-      if (days === undefined || problems.length > 0) fail(problems);
-      const rows = await deps.rollups.bots(days.start, days.end);
-      return {
-        timezone: deps.timezone,
-        startTime: iso(days.start),
-        endTime: iso(days.end),
-        total: rows.reduce((n, r) => n + r.hits, 0),
-        rows: rows.map((r) => ({ periodStart: iso(r.periodStart), hits: r.hits })),
-      };
-    },
-  );
+  app.get('/aggregated-data/bots', documented({ summary: 'Filtered bot hits per day', tags: ['stats'], query: BotsQuery }), async (req) => {
+    const q = parseQuery(BotsQuery, req.query);
+    const problems: string[] = [];
+    const days = parseDayRange(q, deps.timezone, deps.now(), problems);
+    if (days === undefined || problems.length > 0) fail(problems);
+    const rows = await deps.rollups.bots(days.start, days.end);
+    return {
+      timezone: deps.timezone,
+      startTime: iso(days.start),
+      endTime: iso(days.end),
+      total: rows.reduce((n, r) => n + r.hits, 0),
+      rows: rows.map((r) => ({ periodStart: iso(r.periodStart), hits: r.hits })),
+    };
+  });
 
   app.get(
     '/aggregated-data/realtime',
@@ -97,9 +93,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
         total: rows.reduce((n, r) => n + r.views, 0),
         perMinute: [...perMinute].sort((a, b) => a[0] - b[0]).map(([m, views]) => ({ minuteStart: iso(m), views })),
         topPages,
-        ...(q.rows === 'true'
-          ? { rows: rows.map((r) => ({ minuteStart: iso(r.minuteStart), region: r.region, pageName: r.pageName, views: r.views })) }
-          : {}),
+        ...(q.rows === 'true' ? { rows: rows.map((r) => ({ minuteStart: iso(r.minuteStart), region: r.region, pageName: r.pageName, views: r.views })) } : {}),
       };
     },
   );
@@ -113,7 +107,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     '/admin/consolidate',
     documented({
       summary: 'Consolidate now',
-      description: 'Without parameters: fold in what processing recorded (or recompute the window when RECOMPUTE_INTERVAL has passed). With from/to or recompute=true: recompute those days from the event store.',
+      description:
+        'Without parameters: fold in what processing recorded (or recompute the window when RECOMPUTE_INTERVAL has passed). With from/to or recompute=true: recompute those days from the event store.',
       tags: ['admin'],
       query: ConsolidateQuery,
     }),

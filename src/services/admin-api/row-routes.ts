@@ -145,7 +145,13 @@ export async function rowRoutes(app: FastifyInstance, deps: RowDeps): Promise<vo
             .type(CONTENT_TYPE[q.format])
             .header('content-disposition', `attachment; filename="${name}"`)
             .send(
-              streamPages(pages(), q.format, ['periodStart', 'region', 'pageName', 'views'], (r) => [iso(r.periodStart), r.region, r.pageName, r.views], toJson),
+              streamPages(
+                pages(),
+                q.format,
+                ['periodStart', 'region', 'pageName', 'views'],
+                (r) => [iso(r.periodStart), r.region, r.pageName, r.views],
+                toJson,
+              ),
             );
         }
 

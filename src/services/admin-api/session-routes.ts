@@ -56,8 +56,6 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionDeps): Pr
       () => true,
       () => false,
     );
-    return authenticated
-      ? { authenticated, timezone: deps.timezone, weekStart: deps.weekStart }
-      : { authenticated };
+    return authenticated ? { authenticated, timezone: deps.timezone, weekStart: deps.weekStart } : { authenticated };
   });
 }

@@ -149,7 +149,15 @@ export async function statsRoutes(app: FastifyInstance, deps: StatsDeps): Promis
         return await reply
           .type(CONTENT_TYPE.csv)
           .header('content-disposition', `attachment; filename="${name}"`)
-          .send(streamPages(pages(), 'csv', [q.by, 'views'], (r) => [r.key, r.views], (r) => r));
+          .send(
+            streamPages(
+              pages(),
+              'csv',
+              [q.by, 'views'],
+              (r) => [r.key, r.views],
+              (r) => r,
+            ),
+          );
       }
       const result = await deps.rollups.breakdown({ ...base, limit: q.limit, offset: q.offset });
       const shown = result.rows.reduce((n, r) => n + r.views, 0);

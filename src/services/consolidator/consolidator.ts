@@ -121,7 +121,10 @@ export class Consolidator {
     const problems: string[] = [];
     if (f === undefined) problems.push(`from: expected a date YYYY-MM-DD, got "${from}"`);
     if (t === undefined) problems.push(`to: expected a date YYYY-MM-DD, got "${to}"`);
-    for (const [name, day] of [['from', f], ['to', t]] as const) {
+    for (const [name, day] of [
+      ['from', f],
+      ['to', t],
+    ] as const) {
       if (day !== undefined && (day.year < FIRST_YEAR || day.year > LAST_YEAR)) {
         problems.push(`${name}: must be a day in the years ${FIRST_YEAR} to ${LAST_YEAR}, got "${day.toISODate()}"`);
       }

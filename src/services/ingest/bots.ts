@@ -6,7 +6,8 @@ import { isbot } from 'isbot';
  * forwards page views server-side, or an admin trying the API with curl, sends exactly these.
  * Crawlers, headless browsers and monitoring agents stay bots.
  */
-const HTTP_LIBRARY = /^(curl|wget|node|undici|node-fetch|axios|got|python-requests|python-urllib|python-httpx|aiohttp|go-http-client|okhttp|java|apache-httpclient|postmanruntime|httpie|insomnia|ruby|faraday|guzzlehttp|dart)(\/\S*)?(\s+\(.*\))?$/i;
+const HTTP_LIBRARY =
+  /^(curl|wget|node|undici|node-fetch|axios|got|python-requests|python-urllib|python-httpx|aiohttp|go-http-client|okhttp|java|apache-httpclient|postmanruntime|httpie|insomnia|ruby|faraday|guzzlehttp|dart)(\/\S*)?(\s+\(.*\))?$/i;
 
 /**
  * Verdicts remembered per user agent: a site's traffic comes from a few thousand distinct browser

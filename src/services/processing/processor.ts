@@ -111,7 +111,11 @@ export class ProcessingService {
     for (const [partition, span] of spans) windows.set(partition, await this.window.of(partition, span.first));
     const keyedIds = keyedIdsOf(all);
     const keyed = keyedIds.length === 0 ? undefined : await this.rollups.knownRequests(keyedIds);
-    const { kept: batch, copies, requests } = dropCopies(all, (id, partition) => {
+    const {
+      kept: batch,
+      copies,
+      requests,
+    } = dropCopies(all, (id, partition) => {
       if (isKeyed(id)) {
         const c = keyed?.get(id);
         return c === undefined ? undefined : toFirstCopy(c);

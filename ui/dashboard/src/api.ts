@@ -81,8 +81,7 @@ export class ApiError extends Error {
   }
 }
 
-export const isUnauthorized = (error: unknown): boolean =>
-  error instanceof ApiError && error.status === 401;
+export const isUnauthorized = (error: unknown): boolean => error instanceof ApiError && error.status === 401;
 
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   let response: Response;

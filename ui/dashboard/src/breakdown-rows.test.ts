@@ -18,9 +18,21 @@ describe('combinePages', () => {
   });
 
   it('one page: its rows, and the rest as Others', () => {
-    const table = combinePages([page([['/', 50], ['/a', 30]], 100, 5)]);
+    const table = combinePages([
+      page(
+        [
+          ['/', 50],
+          ['/a', 30],
+        ],
+        100,
+        5,
+      ),
+    ]);
     expect(table).toEqual({
-      rows: [{ key: '/', views: 50 }, { key: '/a', views: 30 }],
+      rows: [
+        { key: '/', views: 50 },
+        { key: '/a', views: 30 },
+      ],
       total: 100,
       distinct: 5,
       others: 20,
@@ -30,14 +42,52 @@ describe('combinePages', () => {
   });
 
   it('Show more appends the next rows; when all are shown there are no Others', () => {
-    const table = combinePages([page([['/', 50], ['/a', 30]], 100, 4), page([['/b', 15], ['/c', 5]], 100, 4)]);
+    const table = combinePages([
+      page(
+        [
+          ['/', 50],
+          ['/a', 30],
+        ],
+        100,
+        4,
+      ),
+      page(
+        [
+          ['/b', 15],
+          ['/c', 5],
+        ],
+        100,
+        4,
+      ),
+    ]);
     expect(table?.rows.map((r) => r.key)).toEqual(['/', '/a', '/b', '/c']);
     expect(table).toMatchObject({ others: 0, hidden: 0, hasMore: false });
   });
 
   it('a key that moved across pages between requests is shown once, and totals are the newest', () => {
-    const table = combinePages([page([['/', 50], ['/a', 30]], 100, 4), page([['/a', 31], ['/b', 15]], 101, 4)]);
-    expect(table?.rows).toEqual([{ key: '/', views: 50 }, { key: '/a', views: 30 }, { key: '/b', views: 15 }]);
+    const table = combinePages([
+      page(
+        [
+          ['/', 50],
+          ['/a', 30],
+        ],
+        100,
+        4,
+      ),
+      page(
+        [
+          ['/a', 31],
+          ['/b', 15],
+        ],
+        101,
+        4,
+      ),
+    ]);
+    expect(table?.rows).toEqual([
+      { key: '/', views: 50 },
+      { key: '/a', views: 30 },
+      { key: '/b', views: 15 },
+    ]);
     expect(table).toMatchObject({ total: 101, others: 6, hidden: 1, hasMore: true });
   });
 

@@ -3,9 +3,15 @@ import { csvFilename, toCsv } from './csv';
 
 describe('toCsv', () => {
   it('writes RFC 4180 with CRLF and quotes where needed', () => {
-    expect(toCsv(['periodStart', 'views'], [['2026-11-01T00:00:00.000Z', 5], ['a "b",c', 0]])).toBe(
-      'periodStart,views\r\n2026-11-01T00:00:00.000Z,5\r\n"a ""b"",c",0\r\n',
-    );
+    expect(
+      toCsv(
+        ['periodStart', 'views'],
+        [
+          ['2026-11-01T00:00:00.000Z', 5],
+          ['a "b",c', 0],
+        ],
+      ),
+    ).toBe('periodStart,views\r\n2026-11-01T00:00:00.000Z,5\r\n"a ""b"",c",0\r\n');
   });
 
   it('keeps a cell that looks like a formula as text', () => {

@@ -32,5 +32,4 @@ export function downloadCsv(filename: string, csv: string): void {
 }
 
 /** "page-stats-pages-2026-11-01_2026-11-30.csv" */
-export const csvFilename = (what: string, from: string, to: string): string =>
-  `page-stats-${what}-${from}_${to}.csv`;
+export const csvFilename = (what: string, from: string, to: string): string => `page-stats-${what}-${from}_${to}.csv`;

@@ -22,8 +22,7 @@ const percent = new Intl.NumberFormat(undefined, {
 });
 
 /** "+12.5%", "−3%", "0%". `change` is in percent. */
-export const formatChange = (change: number): string =>
-  percent.format(Math.abs(change) >= 10 ? Math.round(change) / 100 : change / 100);
+export const formatChange = (change: number): string => percent.format(Math.abs(change) >= 10 ? Math.round(change) / 100 : change / 100);
 
 let regionNames: Intl.DisplayNames | null | undefined;
 
@@ -95,9 +94,7 @@ export function formatPeriod(ms: number, granularity: Granularity, timeZone: str
   let format = periodFormats.get(key);
   if (!format) {
     const options: Intl.DateTimeFormatOptions =
-      granularity === 'monthly'
-        ? { month: 'long', year: 'numeric' }
-        : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' };
+      granularity === 'monthly' ? { month: 'long', year: 'numeric' } : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' };
     try {
       format = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
     } catch {
@@ -116,8 +113,7 @@ export function formatTick(ms: number, granularity: Granularity, timeZone: strin
   const key = `${granularity === 'monthly'}|${timeZone}`;
   let format = tickFormats.get(key);
   if (!format) {
-    const options: Intl.DateTimeFormatOptions =
-      granularity === 'monthly' ? { month: 'short', year: 'numeric' } : { day: 'numeric', month: 'short' };
+    const options: Intl.DateTimeFormatOptions = granularity === 'monthly' ? { month: 'short', year: 'numeric' } : { day: 'numeric', month: 'short' };
     try {
       format = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
     } catch {
@@ -128,5 +124,4 @@ export function formatTick(ms: number, granularity: Granularity, timeZone: strin
   return format.format(ms);
 }
 
-export const formatTime = (ms: number): string =>
-  new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(ms);
+export const formatTime = (ms: number): string => new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(ms);

@@ -73,8 +73,7 @@ function validTimeZone(timeZone: string): string {
 export function periodEnd(granularity: Granularity, timeZoneName: string, start: number): number {
   const timeZone = validTimeZone(timeZoneName);
   const date = civilDate(timeZone, start);
-  const next =
-    granularity === 'daily' ? shift(date, 1) : granularity === 'weekly' ? shift(date, 7) : shift({ ...date, day: 1 }, 0, 1);
+  const next = granularity === 'daily' ? shift(date, 1) : granularity === 'weekly' ? shift(date, 7) : shift({ ...date, day: 1 }, 0, 1);
   return midnight(timeZone, next);
 }
 

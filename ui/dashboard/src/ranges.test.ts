@@ -1,17 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  addDays,
-  customRange,
-  dayCount,
-  isPreset,
-  lastDay,
-  parseIsoDate,
-  presetLabel,
-  presetRange,
-  previousRange,
-  toIsoDate,
-  type DateRange,
-} from './ranges';
+import { addDays, customRange, dayCount, isPreset, lastDay, parseIsoDate, presetLabel, presetRange, previousRange, toIsoDate, type DateRange } from './ranges';
 
 const days = (range: DateRange) => [toIsoDate(range.start), toIsoDate(lastDay(range))];
 

@@ -20,26 +20,21 @@ export interface DateRange {
   end: Date;
 }
 
-export const isPreset = (value: string | null): value is Preset =>
-  PRESETS.some((preset) => preset.id === value);
+export const isPreset = (value: string | null): value is Preset => PRESETS.some((preset) => preset.id === value);
 
-export const presetLabel = (preset: Preset): string =>
-  PRESETS.find((p) => p.id === preset)?.label ?? preset;
+export const presetLabel = (preset: Preset): string => PRESETS.find((p) => p.id === preset)?.label ?? preset;
 
 // Constructing from y/m/d lets Date roll over month and year ends and skip DST gaps.
-export const addDays = (date: Date, days: number): Date =>
-  new Date(date.getFullYear(), date.getMonth(), date.getDate() + days);
+export const addDays = (date: Date, days: number): Date => new Date(date.getFullYear(), date.getMonth(), date.getDate() + days);
 
-const addMonths = (date: Date, months: number): Date =>
-  new Date(date.getFullYear(), date.getMonth() + months, 1);
+const addMonths = (date: Date, months: number): Date => new Date(date.getFullYear(), date.getMonth() + months, 1);
 
 export const startOfDay = (date: Date): Date => addDays(date, 0);
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** Local calendar date as YYYY-MM-DD (what `<input type="date">` uses). */
-export const toIsoDate = (date: Date): string =>
-  `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+export const toIsoDate = (date: Date): string => `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 
 /** Parses YYYY-MM-DD as local midnight; null for anything that is not a real date. */
 export function parseIsoDate(value: string | null | undefined): Date | null {
@@ -53,8 +48,7 @@ export function parseIsoDate(value: string | null | undefined): Date | null {
 }
 
 /** Days between two local midnights; rounding absorbs the DST hour. */
-export const dayCount = (range: DateRange): number =>
-  Math.round((range.end.getTime() - range.start.getTime()) / 86_400_000);
+export const dayCount = (range: DateRange): number => Math.round((range.end.getTime() - range.start.getTime()) / 86_400_000);
 
 /** The last calendar day inside the range (end is exclusive). */
 export const lastDay = (range: DateRange): Date => addDays(range.end, -1);

@@ -29,13 +29,9 @@ export function seriesOf(response: TimeseriesResponse): Series {
   const last = x[x.length - 1];
   const start = Date.parse(response.startTime);
   const end = Date.parse(response.endTime);
-  const clipped =
-    first !== undefined &&
-    last !== undefined &&
-    (first < start || periodEnd(granularity, timeZone, last) > end);
+  const clipped = first !== undefined && last !== undefined && (first < start || periodEnd(granularity, timeZone, last) > end);
   return { granularity, timeZone, x, views, total: views.reduce((sum, n) => sum + n, 0), clipped };
 }
 
 /** The chart's CSV (a few hundred rows at most, so built here): period start and views. */
-export const seriesRows = (series: Series): [string, number][] =>
-  series.x.map((t, i) => [new Date(t).toISOString(), series.views[i] ?? 0]);
+export const seriesRows = (series: Series): [string, number][] => series.x.map((t, i) => [new Date(t).toISOString(), series.views[i] ?? 0]);

@@ -181,13 +181,7 @@ export function BreakdownTable(props: Props) {
           </p>
         ) : null}
         {table?.hasMore && (
-          <button
-            type="button"
-            class="button button-small"
-            onClick={showMore}
-            disabled={state.loadingMore || state.loading}
-            data-testid={`${testId}-more`}
-          >
+          <button type="button" class="button button-small" onClick={showMore} disabled={state.loadingMore || state.loading} data-testid={`${testId}-more`}>
             {state.loadingMore ? 'Loading…' : `Show ${formatCount(Math.min(MORE_ROWS, table.hidden))} more`}
           </button>
         )}

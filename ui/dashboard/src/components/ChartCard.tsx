@@ -35,8 +35,7 @@ export function ChartCard(props: Props) {
   const noun = PERIOD_NOUN[granularity];
 
   const exportCsv = () =>
-    series &&
-    downloadCsv(csvFilename(`views-${series.granularity}`, props.fromDate, props.toDate), toCsv(['periodStart', 'views'], seriesRows(series)));
+    series && downloadCsv(csvFilename(`views-${series.granularity}`, props.fromDate, props.toDate), toCsv(['periodStart', 'views'], seriesRows(series)));
 
   let body: ComponentChildren;
   if (error) {
@@ -50,28 +49,15 @@ export function ChartCard(props: Props) {
     const first = series.x[0];
     const last = series.x[series.x.length - 1];
     const span =
-      series.granularity === 'daily' || first === undefined || last === undefined
-        ? rangeText
-        : first === last
-          ? tick(first)
-          : `${tick(first)} – ${tick(last)}`;
+      series.granularity === 'daily' || first === undefined || last === undefined ? rangeText : first === last ? tick(first) : `${tick(first)} – ${tick(last)}`;
     const peak = series.views.indexOf(Math.max(...series.views));
     const peakAt = series.x[peak];
     const label =
       `Bar chart of views per ${noun}, ${rangeText}: ${formatCount(series.total)} views` +
-      (peakAt === undefined
-        ? '.'
-        : `, most in ${formatPeriod(peakAt, series.granularity, series.timeZone)} (${formatCount(series.views[peak] ?? 0)}).`);
+      (peakAt === undefined ? '.' : `, most in ${formatPeriod(peakAt, series.granularity, series.timeZone)} (${formatCount(series.views[peak] ?? 0)}).`);
     body = (
       <>
-        <ViewsChart
-          series={series}
-          granularity={series.granularity}
-          timeZone={series.timeZone}
-          label={label}
-          idleLabel={span}
-          total={series.total}
-        />
+        <ViewsChart series={series} granularity={series.granularity} timeZone={series.timeZone} label={label} idleLabel={span} total={series.total} />
         {series.clipped && (
           <p class="chart-note muted small" data-testid="chart-note">
             {noun[0]?.toUpperCase()}
@@ -86,13 +72,7 @@ export function ChartCard(props: Props) {
     <section class="card chart-card" aria-labelledby="chart-heading">
       <div class="card-head">
         <h2 id="chart-heading">Views per {noun}</h2>
-        <button
-          type="button"
-          class="button button-small"
-          onClick={exportCsv}
-          disabled={!series || !total || Boolean(error)}
-          data-testid="csv-export-chart"
-        >
+        <button type="button" class="button button-small" onClick={exportCsv} disabled={!series || !total || Boolean(error)} data-testid="csv-export-chart">
           Export CSV
         </button>
       </div>

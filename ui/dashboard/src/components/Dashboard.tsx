@@ -87,9 +87,7 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
 
   const rangeText = formatRange(range);
   // The server echoes the days it compared with; until it answers, the same count of days before.
-  const previousText = numbers
-    ? formatZonedRange(numbers.previous.startTime, numbers.previous.endTime, numbers.timezone)
-    : formatRange(previousRange(range));
+  const previousText = numbers ? formatZonedRange(numbers.previous.startTime, numbers.previous.endTime, numbers.timezone) : formatRange(previousRange(range));
   const filtered = Boolean(filters.region || filters.page);
 
   useEffect(() => {
@@ -211,8 +209,8 @@ export function Dashboard({ session, onSignOut, onSessionExpired }: Props) {
         ) : null}
         <footer class="footnote muted small">
           Periods are counted in the server's time zone, {timeZone}
-          {timeZone !== browserZone ? ` (your browser uses ${browserZone})` : ''}; weeks start on{' '}
-          {WEEKDAYS[session.weekStart % 7] ?? 'Monday'}. Views are counted once the daily roll-up has run.
+          {timeZone !== browserZone ? ` (your browser uses ${browserZone})` : ''}; weeks start on {WEEKDAYS[session.weekStart % 7] ?? 'Monday'}. Views are
+          counted once the daily roll-up has run.
         </footer>
       </main>
     </div>

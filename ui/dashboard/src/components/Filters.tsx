@@ -48,12 +48,7 @@ export function Filters({ filters, range, regions, onChange }: Props) {
     <section class="filters" aria-label="Filters">
       <div class="field">
         <label for="range-preset">Date range</label>
-        <select
-          id="range-preset"
-          value={filters.preset}
-          onChange={(e) => choosePreset(e.currentTarget.value as Preset)}
-          data-testid="range-preset"
-        >
+        <select id="range-preset" value={filters.preset} onChange={(e) => choosePreset(e.currentTarget.value as Preset)} data-testid="range-preset">
           {PRESETS.map((p) => (
             <option key={p.id} value={p.id}>
               {p.label}
@@ -64,25 +59,11 @@ export function Filters({ filters, range, regions, onChange }: Props) {
       <div class="field field-dates">
         <div class="field">
           <label for="range-from">From</label>
-          <input
-            id="range-from"
-            type="date"
-            value={from}
-            required
-            onChange={(e) => chooseDate('from', e.currentTarget.value)}
-            data-testid="range-from"
-          />
+          <input id="range-from" type="date" value={from} required onChange={(e) => chooseDate('from', e.currentTarget.value)} data-testid="range-from" />
         </div>
         <div class="field">
           <label for="range-to">To</label>
-          <input
-            id="range-to"
-            type="date"
-            value={to}
-            required
-            onChange={(e) => chooseDate('to', e.currentTarget.value)}
-            data-testid="range-to"
-          />
+          <input id="range-to" type="date" value={to} required onChange={(e) => chooseDate('to', e.currentTarget.value)} data-testid="range-to" />
         </div>
       </div>
       <div class="field">

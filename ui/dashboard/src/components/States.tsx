@@ -19,8 +19,7 @@ export function EmptyState({ filtered }: { filtered: boolean }) {
       ) : (
         <>
           <p class="muted">
-            Pick a longer date range, or add the tracker to your site. Views appear here once the daily
-            roll-up has run; the last 30 minutes show up right away.
+            Pick a longer date range, or add the tracker to your site. Views appear here once the daily roll-up has run; the last 30 minutes show up right away.
           </p>
           <div class="snippet">
             <code>{snippet}</code>

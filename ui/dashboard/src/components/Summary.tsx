@@ -48,8 +48,7 @@ export function Summary(props: Props) {
           {total === undefined ? dash : formatCount(total)}
         </p>
         <p class="stat-note">
-          <Change total={total} previousTotal={previousTotal} /> vs{' '}
-          {previousTotal === undefined ? dash : formatCount(previousTotal)} in {previousRange}
+          <Change total={total} previousTotal={previousTotal} /> vs {previousTotal === undefined ? dash : formatCount(previousTotal)} in {previousRange}
         </p>
       </div>
       <div class="stat">

@@ -59,8 +59,7 @@ export function ViewsChart({ series, granularity, timeZone, label, idleLabel, to
       series: [
         {
           label: 'Period',
-          value: (_u, seconds, _s, idx) =>
-            idx == null || seconds == null ? idleLabel : formatPeriod(seconds * 1000, granularity, timeZone),
+          value: (_u, seconds, _s, idx) => (idx == null || seconds == null ? idleLabel : formatPeriod(seconds * 1000, granularity, timeZone)),
         },
         {
           label: 'Views',
@@ -89,8 +88,7 @@ export function ViewsChart({ series, granularity, timeZone, label, idleLabel, to
                 }
               : undefined,
           // A one-period scale has no real span; uPlot then hands out NaN splits.
-          values: (_u, splits) =>
-            splits.map((seconds) => (Number.isFinite(seconds) ? formatTick(seconds * 1000, granularity, timeZone) : '')),
+          values: (_u, splits) => splits.map((seconds) => (Number.isFinite(seconds) ? formatTick(seconds * 1000, granularity, timeZone) : '')),
         },
         { ...axis, size: 48, incrs: COUNT_STEPS, values: (_u, splits) => splits.map(formatCompact) },
       ],
