@@ -78,17 +78,12 @@ describe('page-stats start, as a newcomer runs it', () => {
       body: JSON.stringify({ pageName: '/hello', region: 'NL' }),
     });
     expect(view.status).toBe(202);
-    for (let i = 0; i < 50; i++) {
+    const counted = async (): Promise<unknown[]> => {
       const run = await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       expect(run.status).toBe(200);
-      const rows = (await (await fetch(`${url}/aggregated-data/region-daily?region=NL`, { headers: { cookie: session } })).json()).rows;
-      if (rows.length > 0) {
-        expect(rows).toEqual([expect.objectContaining({ region: 'NL', pageName: '/hello', views: 1 })]);
-        break;
-      }
-      if (i === 49) throw new Error('the page view was never counted');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return (await (await fetch(`${url}/aggregated-data/region-daily?region=NL`, { headers: { cookie: session } })).json()).rows;
+    };
+    await expect.poll(counted, { timeout: 10_000, interval: 200 }).toEqual([expect.objectContaining({ region: 'NL', pageName: '/hello', views: 1 })]);
     const regions = await (await fetch(`${url}/aggregated-data/regions`, { headers: { cookie: session } })).json();
     expect(regions).toEqual({ regions: ['NL'] });
 

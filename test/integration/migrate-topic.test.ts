@@ -68,7 +68,7 @@ describe('page-stats migrate and the Kafka topic', () => {
     try {
       await postgres.stop();
       const p = runCli(['migrate'], { ...base, KAFKA_TOPIC: 'migrate_existing', KAFKA_PARTITIONS: '3', DATABASE_URL: postgres.url });
-      await new Promise((r) => setTimeout(r, 3_000));
+      await expect.poll(() => p.output(), { timeout: 30_000 }).toMatch(/"dependency":"PostgreSQL".*"msg":"migrate_waiting_for_service"/);
       expect(p.child.exitCode).toBeNull();
       await postgres.start();
       expect(await p.exited, p.output()).toBe(0);
