@@ -52,7 +52,10 @@ function pieceRows(src: Source, pieces: Decomposition, p: Params): string {
     ['daily', pieces.minus?.days ?? [], '-'],
   ] as const) {
     if (starts.length === 0) continue;
-    const columns = src.key === undefined ? `${sign}views AS views` : `${src.key} AS key, ${sign}views AS views`;
+    // Summed as float8, not bigint: PostgreSQL sums bigint into numeric, a tenth slower on the
+    // 70,000 rows of a 12-month all-pages question; integer sums stay exact in float8 below 2^53.
+    const views = `${sign}views::float8 AS views`;
+    const columns = src.key === undefined ? views : `${src.key} AS key, ${views}`;
     const where = [`period_start = ANY(${p.add(starts.map(iso), 'timestamptz[]')})`, ...src.where].join(' AND ');
     parts.push(`SELECT ${columns} FROM ${src.prefix}_${g} WHERE ${where}`);
   }
