@@ -110,9 +110,17 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'consolidate':
-      return await runConsolidateOnce(config, logger, { from: values.from, to: values.to, recompute: values.recompute });
     case 'import':
-      return await runImport(config, logger, positionals.slice(1), { skipBad: values['skip-bad'] });
+      if (config.kafka !== undefined && config.databaseUrl !== undefined && config.influx === undefined) {
+        // With Kafka, processing writes the events to InfluxDB: recomputing days from the empty
+        // embedded event store here would replace their counts with nothing.
+        process.stderr.write(
+          `page-stats ${command}: set INFLUX_URL: with KAFKA_BROKERS and DATABASE_URL the events are in InfluxDB, and days recomputed without it would lose their counts\n`,
+        );
+        return 2;
+      }
+      if (command === 'import') return await runImport(config, logger, positionals.slice(1), { skipBad: values['skip-bad'] });
+      return await runConsolidateOnce(config, logger, { from: values.from, to: values.to, recompute: values.recompute });
     case 'export':
       return await runExport(config, logger, { from: values.from, to: values.to, out: values.out });
     case 'migrate':

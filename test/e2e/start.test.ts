@@ -116,4 +116,16 @@ describe('page-stats start, as a newcomer runs it', () => {
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/REPORT_TIMEZONE/);
   });
+
+  it('consolidate and import refuse Kafka and PostgreSQL without InfluxDB, which would recompute days from an empty store', async () => {
+    const env = { DATA_DIR: dataDir, KAFKA_BROKERS: '127.0.0.1:1', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    for (const args of [
+      ['consolidate', '--recompute'],
+      ['import', 'history.csv'],
+    ]) {
+      const refused = runCli(args, env);
+      expect(await refused.exited, refused.output()).toBe(2);
+      expect(refused.output()).toMatch(new RegExp(`page-stats ${args[0]}: set INFLUX_URL`));
+    }
+  });
 });
