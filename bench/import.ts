@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DAY_MS } from './lib/dataset.js';
 import { FULL_SHAPE, type LargeShape, PAGE_MULTIPLIER, pageNames, QUICK_SHAPE, REGION_MULTIPLIER, regionCodes, zipfWeights } from './lib/large-shape.js';
-import { ZipfDay, zipfPage, zipfRegion } from './lib/zipf-events.js';
+import { random, ZipfDay, zipfPage, zipfRegion } from './lib/zipf-events.js';
 import { createTestDatabase } from '../test/helpers/postgres.js';
 import { CLI } from '../test/helpers/process.js';
 import { startInfluxDB } from '../test/tooling/influxdb.js';
@@ -48,17 +48,6 @@ async function writeLines(file: string, lines: Iterable<string>): Promise<void> 
   out.end(buffered);
   await new Promise<void>((r, j) => out.once('finish', () => r()).once('error', j));
   renameSync(partial, file);
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**

@@ -27,7 +27,7 @@ export function zipfPage(k: number): string {
 export const zipfRegion = (k: number): string => REGIONS[k]!;
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32): the same events on every run. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed | 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
