@@ -21,6 +21,7 @@ import type { SessionStore } from '../ports/session-store.js';
 import type { Config } from './config.js';
 import { ServiceUnavailableError, unavailableService, type UnavailableService } from './unavailable.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { findRunningServer } from './local-control.js';
 import { restrictDataDir } from './data-dir-permissions.js';
 
 /**
@@ -42,6 +43,14 @@ export class Adapters {
 
   get usesEmbedded(): boolean {
     return this.config.kafka === undefined || this.config.influx === undefined || this.config.databaseUrl === undefined;
+  }
+
+  /**
+   * The server running on this DATA_DIR, when this configuration needs its embedded database:
+   * that server holds the database, so one-shot commands (consolidate, import, export) ask it.
+   */
+  runningServer(): ReturnType<typeof findRunningServer> {
+    return this.usesEmbedded ? findRunningServer(this.config.dataDir) : undefined;
   }
 
   /** Opens `name` on first use; `close` (when the adapter is opened) runs once, at close(). */

@@ -11,7 +11,6 @@ import { type ImportReport, importFile } from '../services/import/importer.js';
 import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
 import { progressReporter } from './import-progress.js';
-import { findRunningServer } from './local-control.js';
 import { openConsolidator } from './one-shot.js';
 
 type FileOutcome = ImportReport | { file: string; status: 'refused' | 'failed'; error: string; details: string[] };
@@ -28,7 +27,7 @@ export async function runImport(config: Config, logger: Logger, files: readonly 
     return 2;
   }
   const adapters = new Adapters(config, logger);
-  const server = config.databaseUrl === undefined ? findRunningServer(config.dataDir) : undefined;
+  const server = adapters.runningServer();
   const outcomes: FileOutcome[] = [];
   try {
     // The consolidator's own progress logs would only repeat what the report says.
@@ -132,7 +131,7 @@ export async function runExport(
   options: { from?: string | undefined; to?: string | undefined; out?: string | undefined },
 ): Promise<number> {
   const adapters = new Adapters(config, logger);
-  const server = config.databaseUrl === undefined ? findRunningServer(config.dataDir) : undefined;
+  const server = adapters.runningServer();
   try {
     const range = exportRange(options.from, options.to, config.reportTimeZone);
     const out: Writable = options.out === undefined ? process.stdout : createWriteStream(options.out, { mode: 0o600 });

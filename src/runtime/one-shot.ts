@@ -7,7 +7,6 @@ import { type Clock, systemClock } from '../ports/clock.js';
 import { Consolidator, type ConsolidationRequest, type ConsolidatorSettings } from '../services/consolidator/consolidator.js';
 import { Adapters } from './adapters.js';
 import type { Config } from './config.js';
-import { findRunningServer } from './local-control.js';
 import { unavailableService } from './unavailable.js';
 
 export function consolidatorSettings(config: Config): ConsolidatorSettings {
@@ -41,7 +40,7 @@ export async function openConsolidator(
  */
 export async function runConsolidateOnce(config: Config, logger: Logger, range: ConsolidationRequest): Promise<number> {
   const adapters = new Adapters(config, logger);
-  const running = adapters.usesEmbedded ? findRunningServer(config.dataDir) : undefined;
+  const running = adapters.runningServer();
   if (running !== undefined) return await consolidateThrough(running, range);
   try {
     const consolidator = await openConsolidator(config, adapters, logger);
