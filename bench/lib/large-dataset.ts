@@ -1,4 +1,5 @@
 import { migrate } from '../../src/adapters/postgres/migrations.js';
+import { rebuildLongPeriods } from '../../src/adapters/postgres/long-periods.js';
 import { openPostgres } from '../../src/adapters/postgres/pg.js';
 import { POSTGRES_ADMIN_URL } from '../../test/helpers/postgres.js';
 import { DAY_MS, isoDate, utcDay } from './dataset.js';
@@ -8,7 +9,9 @@ import { dropIndexes, restoreIndexes, tableIndexes, withClient } from './pg-bulk
 import { createReleaseSchema, RELEASE_SCHEMA, slideReleaseSchema } from './release-schema.js';
 import { log, now } from './stats.js';
 
-export const ROLLUP_TABLES = ['region', 'by_page', 'by_region', 'site'].flatMap((t) => ['daily', 'weekly', 'monthly'].map((g) => `${t}_${g}`));
+export const ROLLUP_TABLES = ['region', 'by_page', 'by_region', 'site'].flatMap((t) =>
+  ['daily', 'weekly', 'monthly', 'quarterly', 'yearly'].map((g) => `${t}_${g}`),
+);
 
 export interface LargeDataset {
   url: string;
@@ -176,6 +179,7 @@ async function build(
     await step('region_daily generated', () => generateDays(url, shape, firstDay, lastDay));
     await step('region_daily primary key built', () => restoreIndexes(url, dailyKey));
     await step('weeks, months and summed rollups derived (deriveWindow per month)', () => deriveMonths(db, firstDay, lastDay + DAY_MS));
+    await step('quarters and years derived from the months', () => db.transaction((tx) => rebuildLongPeriods(tx)));
     await step('secondary indexes built', () => restoreIndexes(url, secondary));
     await botsFromSite(url, firstDay, lastDay + DAY_MS);
     await step('VACUUM ANALYZE', () => withClient(url, async (c) => void (await c.query(`VACUUM ANALYZE bot_daily, ${ROLLUP_TABLES.join(', ')}`))));
@@ -215,6 +219,7 @@ async function moveForward(url: string, shape: LargeShape, stored: Marker, first
     await generateDays(url, shape, stored.lastDay + DAY_MS, today);
     await deriveMonths(db, stored.firstDay, firstDay);
     await deriveMonths(db, stored.lastDay + DAY_MS, today + DAY_MS);
+    await db.transaction((tx) => rebuildLongPeriods(tx));
     await botsFromSite(url, stored.lastDay + DAY_MS, today + DAY_MS);
     await slideReleaseSchema(url, firstDay, stored.lastDay);
     await vacuumAll(url);

@@ -170,102 +170,180 @@ export function previousDays(days: Period, zone: string): Period {
 }
 
 /**
- * Period starts of the rollup rows that together cover a range of days exactly once: the rows of
- * `months`, `weeks` and `days` are added, those of `minus` (days of a month taken whole that lie
- * outside the range) subtracted. Every view count is exact, so the sums are too; a key whose sum
+ * Starts of the rollup rows that together cover a range of days exactly once: the rows of the
+ * top-level lists are added, those of `minus` (parts of a period taken whole that lie outside the
+ * range) subtracted. Years and quarters are local dates (`YYYY-01-01`, `YYYY-04-01`), the rest
+ * instants of local midnight. Every view count is exact, so the sums are too; a key whose sum
  * comes to 0 had no views in the range.
  */
-export interface Decomposition {
+export interface PieceSet {
+  years: string[];
+  quarters: string[];
   months: number[];
   weeks: number[];
   days: number[];
-  minus?: { weeks: number[]; days: number[] };
 }
 
-/** Pieces being collected: `minus` holds the subtracted weeks and days. */
-interface Pieces {
-  months: number[];
-  weeks: number[];
-  days: number[];
-  minus: { weeks: number[]; days: number[] };
+export interface Decomposition extends PieceSet {
+  minus?: PieceSet;
 }
 
-const noPieces = (): Pieces => ({ months: [], weeks: [], days: [], minus: { weeks: [], days: [] } });
+/** Pieces being collected: `minus` holds the subtracted ones. */
+interface Pieces extends PieceSet {
+  minus: PieceSet;
+}
 
-const count = (p: Pieces): number => p.months.length + p.weeks.length + p.days.length + p.minus.weeks.length + p.minus.days.length;
+const noSet = (): PieceSet => ({ years: [], quarters: [], months: [], weeks: [], days: [] });
+const noPieces = (): Pieces => ({ ...noSet(), minus: noSet() });
 
-/** `into` gains `p`'s pieces, with their signs flipped when `sign` is -1 (p never holds months then). */
+const setCount = (s: PieceSet): number => s.years.length + s.quarters.length + s.months.length + s.weeks.length + s.days.length;
+const count = (p: Pieces): number => setCount(p) + setCount(p.minus);
+
+function addSet(into: PieceSet, s: PieceSet): void {
+  into.years.push(...s.years);
+  into.quarters.push(...s.quarters);
+  into.months.push(...s.months);
+  into.weeks.push(...s.weeks);
+  into.days.push(...s.days);
+}
+
+/** `into` gains `p`'s pieces, with their signs flipped when `sign` is -1. */
 function addPieces(into: Pieces, p: Pieces, sign: 1 | -1): void {
-  into.months.push(...p.months);
   const [plus, minus] = sign === 1 ? [into, into.minus] : [into.minus, into];
-  plus.weeks.push(...p.weeks);
-  plus.days.push(...p.days);
-  minus.weeks.push(...p.minus.weeks);
-  minus.days.push(...p.minus.days);
+  addSet(plus, p);
+  addSet(minus, p.minus);
 }
 
 function decomposition(p: Pieces): Decomposition {
-  const out: Decomposition = { months: p.months, weeks: p.weeks, days: p.days };
-  return p.minus.weeks.length + p.minus.days.length === 0 ? out : { ...out, minus: p.minus };
+  const { minus, ...plus } = p;
+  return setCount(minus) === 0 ? plus : { ...plus, minus };
+}
+
+/** Calendar periods that nest: a year holds four quarters, a quarter three months. */
+type Calendar = 'yearly' | 'quarterly' | 'monthly';
+const BELOW: Record<Calendar, Calendar | undefined> = { yearly: 'quarterly', quarterly: 'monthly', monthly: undefined };
+const CALENDAR_STEP: Record<Calendar, { years: number } | { months: number }> = { yearly: { years: 1 }, quarterly: { months: 3 }, monthly: { months: 1 } };
+const CALENDAR_UNIT = { yearly: 'year', quarterly: 'quarter', monthly: 'month' } as const;
+
+function pushPeriod(out: PieceSet, level: Calendar, start: DateTime): void {
+  if (level === 'monthly') out.months.push(start.toMillis());
+  else (level === 'yearly' ? out.years : out.quarters).push(start.toISODate() ?? '');
+}
+
+/**
+ * The start of the local day from which no rollup holds views yet, as seen at `now`: ingest refuses
+ * timestamps more than 5 minutes ahead and imports refuse days after today, so nothing is stored
+ * from the day after `now` + 5 minutes on; an hour more allows for the clocks of other processes.
+ * A period that runs past it can be read whole: its days after it hold nothing to subtract.
+ */
+export function dataEnd(now: number, zone: string): number {
+  return local(now + 5 * 60_000 + 3_600_000, zone)
+    .startOf('day')
+    .plus({ days: 1 })
+    .startOf('day')
+    .toMillis();
 }
 
 /**
  * Splits whole local days [start, end) into the fewest rollup rows: each key has one row per
- * piece, so a year is 12 monthly rows per key instead of 365 daily ones. A month or a week cut by
- * the range is taken whole with its days outside the range subtracted when that is fewer pieces
- * (a week with 6 days inside: the week minus 1 day). Two ways are compared: whole months then
- * weeks and days; or month by month, each cut month added in part or taken whole minus the rest
- * (30 days from Tuesday the 3rd: the month, minus 2 days, plus 2 days of the next month: 5 rows
- * per key instead of 8).
+ * piece, so a year is 1 yearly row per key instead of 365 daily ones. A period cut by the range is
+ * taken whole with its parts outside the range subtracted when that is fewer pieces (a quarter
+ * with two months and 27 days inside: the quarter minus 4 days), and read whole when its part
+ * after the range lies at or after `end` of the data (`dataEnd`: the current year as far as today
+ * is its yearly row). Three ways are compared: nested calendar periods, each cut one split at the
+ * level below; whole months (as years and quarters where whole) with weeks and days for the
+ * edges, where a week may straddle a month boundary; weeks and days only.
  */
-export function decomposeDays(days: Period, zone: string, weekStart: WeekStart): Decomposition {
+export function decomposeDays(days: Period, zone: string, weekStart: WeekStart, dataEndAt = Number.POSITIVE_INFINITY): Decomposition {
+  // Dashboards ask the same ranges request after request, and luxon's zone maths costs 1–3 ms a range.
+  const key = `${days.start}:${days.end}:${zone}:${weekStart}:${dataEndAt}`;
+  let known = decomposed.get(key);
+  if (known === undefined) {
+    if (decomposed.size >= DECOMPOSITIONS_KEPT) decomposed.clear();
+    known = decompose(days, zone, weekStart, dataEndAt);
+    decomposed.set(key, known);
+  }
+  return known;
+}
+
+/** Decompositions already made, shared (read only) by the requests that ask for the same days. */
+const decomposed = new Map<string, Decomposition>();
+const DECOMPOSITIONS_KEPT = 10_000;
+
+function decompose(days: Period, zone: string, weekStart: WeekStart, dataEndAt: number): Decomposition {
   const from = local(days.start, zone).startOf('day');
-  const to = local(days.end, zone).startOf('day');
-  const added = additive(from, to, weekStart);
-  const signed = monthByMonth(from, to, weekStart);
-  return decomposition(count(signed) < count(added) ? signed : added);
+  const limit = Number.isFinite(dataEndAt) ? local(dataEndAt, zone).startOf('day') : undefined;
+  const to = limit !== undefined && limit < local(days.end, zone) ? DateTime.max(limit, from) : local(days.end, zone).startOf('day');
+  const split = new Splitter(weekStart, limit);
+  const candidates = [split.cover(from, to, 'yearly'), split.additive(from, to), split.cover(from, to, undefined)];
+  return decomposition(candidates.reduce((best, c) => (count(c) < count(best) ? c : best)));
 }
 
-/** Whole months, then weeks and days for the parts before the first and after the last. */
-function additive(from: DateTime, to: DateTime, weekStart: WeekStart): Pieces {
-  const out = noPieces();
-  let firstMonth = from.startOf('month');
-  if (firstMonth < from) firstMonth = firstMonth.plus({ months: 1 }).startOf('day');
-  let cursor = firstMonth;
-  while (cursor.plus({ months: 1 }).startOf('day') <= to) {
-    out.months.push(cursor.toMillis());
-    cursor = cursor.plus({ months: 1 }).startOf('day');
-  }
-  if (out.months.length === 0) splitWeeks(from, to, weekStart, out);
-  else {
-    splitWeeks(from, firstMonth, weekStart, out);
-    splitWeeks(cursor, to, weekStart, out);
-  }
-  return out;
-}
+/** The two ways of decomposeDays, with the covers of each interval remembered (the recursion meets the same edges again). */
+class Splitter {
+  private readonly known = new Map<string, Pieces>();
 
-/** Each calendar month the range touches: whole, or its part in the range, or whole minus the rest. */
-function monthByMonth(from: DateTime, to: DateTime, weekStart: WeekStart): Pieces {
-  const out = noPieces();
-  for (let month = from.startOf('month'); month < to; month = month.plus({ months: 1 }).startOf('day')) {
-    const next = month.plus({ months: 1 }).startOf('day');
-    const a = DateTime.max(month, from);
-    const b = DateTime.min(next, to);
-    if (a.toMillis() === month.toMillis() && b.toMillis() === next.toMillis()) {
-      out.months.push(month.toMillis());
-      continue;
+  constructor(
+    private readonly weekStart: WeekStart,
+    private readonly limit: DateTime | undefined,
+  ) {}
+
+  /** [from, to) in periods of `level` and below, each period cut by the range split one level down or taken whole minus the rest. */
+  cover(from: DateTime, to: DateTime, level: Calendar | undefined): Pieces {
+    if (from >= to) return noPieces();
+    const key = `${level ?? 'weeks'}:${from.toMillis()}:${to.toMillis()}`;
+    const seen = this.known.get(key);
+    if (seen !== undefined) return seen;
+    const out = noPieces();
+    if (level === undefined) splitWeeks(from, to, this.weekStart, out, this.limit);
+    else {
+      for (let period = from.startOf(CALENDAR_UNIT[level]); period < to; ) {
+        const next = period.plus(CALENDAR_STEP[level]).startOf('day');
+        const a = DateTime.max(period, from);
+        const b = DateTime.min(next, to);
+        const free = this.limit !== undefined && b >= this.limit;
+        if (a.equals(period) && (b.equals(next) || free)) pushPeriod(out, level, period);
+        else {
+          const below = BELOW[level];
+          const inside = this.cover(a, b, below);
+          const outside = noPieces();
+          addPieces(outside, this.cover(period, a, below), 1);
+          if (!free) addPieces(outside, this.cover(b, next, below), 1);
+          if (1 + count(outside) < count(inside)) {
+            pushPeriod(out, level, period);
+            addPieces(out, outside, -1);
+          } else addPieces(out, inside, 1);
+        }
+        period = next;
+      }
     }
-    const inside = noPieces();
-    splitWeeks(a, b, weekStart, inside);
-    const outside = noPieces();
-    splitWeeks(month, a, weekStart, outside);
-    splitWeeks(b, next, weekStart, outside);
-    if (1 + count(outside) < count(inside)) {
-      out.months.push(month.toMillis());
-      addPieces(out, outside, -1);
-    } else addPieces(out, inside, 1);
+    this.known.set(key, out);
+    return out;
   }
-  return out;
+
+  /** Whole months (whole years and quarters among them as such), then weeks and days for the parts before the first and after the last. */
+  additive(from: DateTime, to: DateTime): Pieces {
+    const out = noPieces();
+    let firstMonth = from.startOf('month');
+    if (firstMonth < from) firstMonth = firstMonth.plus({ months: 1 }).startOf('day');
+    let cursor = firstMonth;
+    // A period that runs past the end of the data can be read whole when the range reaches that end.
+    const open = this.limit !== undefined && to >= this.limit;
+    while (cursor < to) {
+      const level = (['yearly', 'quarterly', 'monthly'] as const).find(
+        (l) => cursor.equals(cursor.startOf(CALENDAR_UNIT[l])) && (open || cursor.plus(CALENDAR_STEP[l]).startOf('day') <= to),
+      );
+      if (level === undefined) break;
+      pushPeriod(out, level, cursor);
+      cursor = cursor.plus(CALENDAR_STEP[level]).startOf('day');
+    }
+    if (cursor.equals(firstMonth)) splitWeeks(from, to, this.weekStart, out, this.limit);
+    else {
+      splitWeeks(from, firstMonth, this.weekStart, out, this.limit);
+      if (cursor < to) splitWeeks(cursor, to, this.weekStart, out, this.limit);
+    }
+    return out;
+  }
 }
 
 /** The local days [from, to), one start each. */
@@ -277,15 +355,16 @@ function daysOf(from: DateTime, to: DateTime): number[] {
 
 /**
  * [from, to) as whole weeks; a week the range cuts is its days inside, or the week minus its days
- * outside when that is fewer pieces (5 or 6 days inside).
+ * outside when that is fewer pieces (5 or 6 days inside). Days at or after `limit` hold no views:
+ * a week running into them needs nothing subtracted there.
  */
-function splitWeeks(from: DateTime, to: DateTime, weekStart: WeekStart, out: Pieces): void {
+function splitWeeks(from: DateTime, to: DateTime, weekStart: WeekStart, out: Pieces, limit?: DateTime): void {
   for (let week = from.minus({ days: (from.weekday - weekStart + 7) % 7 }).startOf('day'); week < to; ) {
     const next = week.plus({ weeks: 1 }).startOf('day');
     const a = DateTime.max(week, from);
     const b = DateTime.min(next, to);
     const inside = daysOf(a, b);
-    const outside = [...daysOf(week, a), ...daysOf(b, next)];
+    const outside = [...daysOf(week, a), ...daysOf(b, limit === undefined ? next : DateTime.min(next, limit))];
     if (outside.length === 0) out.weeks.push(week.toMillis());
     else if (1 + outside.length < inside.length) {
       out.weeks.push(week.toMillis());

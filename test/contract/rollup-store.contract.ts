@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decomposeDays } from '../../src/domain/periods.js';
 import type { DailyCount } from '../../src/ports/event-store.js';
@@ -201,6 +202,83 @@ export function rollupStoreContract(name: string, open: (testName: string) => Pr
         distinct: 0,
         rows: [],
       });
+    });
+
+    it('quarters and years follow every write (windows replaced up and down, keys gone, events folded) in the report zone', async () => {
+      // 2036 in Berlin: no other test writes there. The quarter and year rows are kept by
+      // addition; every answer read from them must equal the sum of the days.
+      const zone = 'Europe/Berlin';
+      const day = (date: string) => DateTime.fromISO(date, { zone }).toMillis();
+      const window = async (from: string, to: string, daily: DailyCount[]) =>
+        await store.replaceWindow({ start: day(from), end: day(to), timeZone: zone, weekStart: 1, daily, bots: [] });
+      const row = (date: string, region: string, pageName: string, views: number): DailyCount => ({ dayStart: day(date), region, pageName, views });
+      // Across the end of the first quarter.
+      await window('2036-03-30', '2036-04-03', [
+        row('2036-03-30', 'R1', '/a', 5),
+        row('2036-03-31', 'R1', '/a', 7),
+        row('2036-03-31', 'R2', '/b', 3),
+        row('2036-04-01', 'R1', '/a', 2),
+        row('2036-04-02', 'R2', '/b', 9),
+        row('2036-04-02', 'R2', '/c', 1),
+      ]);
+      // Events folded in: 30 June 22:30 UTC is 1 July 00:30 in Berlin, the third quarter.
+      const ev = (offset: number, iso: string, region: string, pageName: string) => ({
+        partition: 3,
+        offset: String(offset),
+        timestamp: at(iso),
+        region,
+        pageName,
+        bot: false,
+      });
+      await store.recordProcessed([
+        ev(0, '2036-06-30T22:30:00Z', 'R1', '/a'),
+        ev(1, '2036-06-30T21:30:00Z', 'R3', '/a'),
+        ev(2, '2036-11-02T10:00:00Z', 'R2', '/b'),
+      ]);
+      await store.foldPending(zone, 1);
+      // A recompute lowers one count, removes /b on 31 March and /c altogether, and adds a page.
+      await window('2036-03-31', '2036-04-03', [
+        row('2036-03-31', 'R1', '/a', 4),
+        row('2036-04-01', 'R1', '/a', 2),
+        row('2036-04-02', 'R2', '/b', 9),
+        row('2036-04-02', 'R1', '/d', 6),
+      ]);
+
+      const truth = await store.query({ granularity: 'daily', start: day('2036-01-01'), end: day('2037-01-01') });
+      const check = async (from: string, to: string, shape: (pieces: ReturnType<typeof decomposeDays>) => void) => {
+        const days = { start: day(from), end: day(to) };
+        const pieces = decomposeDays(days, zone, 1);
+        shape(pieces);
+        const inRange = truth.filter((r) => r.periodStart >= days.start && r.periodStart < days.end);
+        const sum = (rows: RollupRow[]) => rows.reduce((n, r) => n + r.views, 0);
+        const keys = (rows: RollupRow[], k: 'region' | 'pageName') => new Set(rows.map((r) => r[k])).size;
+        expect(await store.views(pieces, {})).toBe(sum(inRange));
+        expect(await store.views(pieces, { region: 'R2' })).toBe(sum(inRange.filter((r) => r.region === 'R2')));
+        expect(await store.views(pieces, { pageName: '/a' })).toBe(sum(inRange.filter((r) => r.pageName === '/a')));
+        expect(await store.distinct('page', pieces, {})).toBe(keys(inRange, 'pageName'));
+        expect(await store.distinct('region', pieces, {})).toBe(keys(inRange, 'region'));
+        expect(await store.distinct('page', pieces, { region: 'R2' })).toBe(
+          keys(
+            inRange.filter((r) => r.region === 'R2'),
+            'pageName',
+          ),
+        );
+        const byPage = [...new Set(inRange.map((r) => r.pageName))]
+          .map((key) => ({ key, views: sum(inRange.filter((r) => r.pageName === key)) }))
+          .sort((a, b) => b.views - a.views || (a.key < b.key ? -1 : 1));
+        expect(await store.breakdown({ by: 'page', pieces, filter: {}, limit: 10, offset: 0 })).toEqual({
+          total: sum(inRange),
+          distinct: byPage.length,
+          rows: byPage,
+        });
+      };
+      expect(truth.map((r) => r.pageName)).not.toContain('/c');
+      await check('2036-01-01', '2037-01-01', (p) => expect(p.years).toEqual(['2036-01-01']));
+      await check('2036-04-01', '2036-07-01', (p) => expect(p.quarters).toEqual(['2036-04-01']));
+      await check('2036-01-01', '2036-10-01', (p) => expect([p.years, p.minus?.quarters]).toEqual([['2036-01-01'], ['2036-10-01']]));
+      await check('2036-04-01', '2036-09-01', (p) => expect([p.quarters, p.months.length]).toEqual([['2036-04-01'], 2]));
+      await check('2036-01-01', '2036-12-31', (p) => expect(p.minus).toBeDefined());
+      await check('2036-03-31', '2036-07-02', () => {});
     });
 
     it('incremental: recorded events fold in once; a redelivered batch adds nothing; a recompute at a cut leaves later events pending', async () => {

@@ -41,7 +41,7 @@ rollupStoreContract('PostgreSQL', async (testName) => {
   };
 });
 
-describe('migration 2 on a database with history', () => {
+describe('migrations 2 and 8 on a database with history', () => {
   it.each(['PGlite', 'PostgreSQL'])('%s: the summed rollups are built from the existing rows, and stats answer from them', async (kind) => {
     const database = kind === 'PostgreSQL' ? await createTestDatabase('rollup_upgrade') : undefined;
     const db = database === undefined ? await openPglite(undefined) : openPostgres(database.url);
@@ -65,8 +65,21 @@ describe('migration 2 on a database with history', () => {
           [`${start}T00:00:00Z`, `${end}T00:00:00Z`],
         );
       }
+      // April in Berlin: it starts at 22:00 UTC on 31 March, and belongs to the second quarter.
+      await db.query(
+        `INSERT INTO region_monthly (period_start, period_end, region, page_name, views) VALUES ('2026-03-31T22:00:00Z', '2026-04-30T22:00:00Z', 'DE', '/c', 4)`,
+      );
       const store = new SqlRollupStore(db);
       await store.migrate();
+      // Migration 8 built the quarters and years from the monthly rows, each month in its local quarter.
+      const pieces = { years: [], quarters: [], months: [], weeks: [], days: [] };
+      expect(await store.views({ ...pieces, years: ['2026-01-01'] }, {})).toBe(12);
+      expect(await store.views({ ...pieces, quarters: ['2026-01-01'] }, {})).toBe(8);
+      expect(await store.breakdown({ by: 'page', pieces: { ...pieces, quarters: ['2026-04-01'] }, filter: { region: 'DE' }, limit: 10, offset: 0 })).toEqual({
+        total: 4,
+        distinct: 1,
+        rows: [{ key: '/c', views: 4 }],
+      });
       const march = decomposeDays({ start: Date.parse('2026-03-01T00:00:00Z'), end: Date.parse('2026-04-01T00:00:00Z') }, 'UTC', 1);
       expect(march.months).toHaveLength(1);
       expect(await store.views(march, {})).toBe(8);

@@ -6,6 +6,8 @@ import {
   chunkDays,
   coveringDays,
   type Decomposition,
+  type PieceSet,
+  dataEnd,
   decomposeDays,
   localDate,
   parseInstant,
@@ -74,18 +76,29 @@ describe('decomposeDays', () => {
         count.set(localDate(t, zone), (count.get(localDate(t, zone)) ?? 0) + sign);
       }
     };
-    for (const m of d.months) add(m, periodOf('monthly', m, zone, weekStart).end, 1);
-    for (const w of d.weeks) add(w, periodOf('weekly', w, zone, weekStart).end, 1);
-    for (const day of d.days) add(day, periodOf('daily', day, zone, weekStart).end, 1);
-    for (const w of d.minus?.weeks ?? []) add(w, periodOf('weekly', w, zone, weekStart).end, -1);
-    for (const day of d.minus?.days ?? []) add(day, periodOf('daily', day, zone, weekStart).end, -1);
+    const calendar = (date: string, months: number): [number, number] => {
+      const first = DateTime.fromISO(date, { zone }).startOf('day');
+      return [first.toMillis(), first.plus({ months }).startOf('day').toMillis()];
+    };
+    for (const [set, sign] of [
+      [d, 1],
+      [d.minus, -1],
+    ] as const) {
+      if (set === undefined) continue;
+      for (const y of set.years) add(...calendar(y, 12), sign);
+      for (const q of set.quarters) add(...calendar(q, 3), sign);
+      for (const m of set.months) add(m, periodOf('monthly', m, zone, weekStart).end, sign);
+      for (const w of set.weeks) add(w, periodOf('weekly', w, zone, weekStart).end, sign);
+      for (const day of set.days) add(day, periodOf('daily', day, zone, weekStart).end, sign);
+    }
     return [...count]
       .filter(([, n]) => n !== 0)
       .flatMap(([date, n]) => (n > 0 ? Array.from({ length: n }, () => date) : [`-${date}`]))
       .sort();
   }
-  const pieceCount = (d: Decomposition): number =>
-    d.months.length + d.weeks.length + d.days.length + (d.minus?.weeks.length ?? 0) + (d.minus?.days.length ?? 0);
+  const setCount = (s: PieceSet | undefined): number =>
+    s === undefined ? 0 : s.years.length + s.quarters.length + s.months.length + s.weeks.length + s.days.length;
+  const pieceCount = (d: Decomposition): number => setCount(d) + setCount(d.minus);
 
   it('partitions any range of local days into whole months, whole weeks and days, each day once', () => {
     fc.assert(
@@ -112,9 +125,71 @@ describe('decomposeDays', () => {
     );
   });
 
-  it('takes whole months and weeks where it can', () => {
+  it('reads no day after the end of the data twice, and every day before it once', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2023, 0, 1), max: Date.UTC(2027, 0, 1) }),
+        fc.integer({ min: 1, max: 450 }),
+        fc.integer({ min: -460, max: 30 }),
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Pacific/Chatham'),
+        fc.constantFrom<WeekStart>(1, 3, 7),
+        (instant, length, nowShift, zone, weekStart) => {
+          const days = coveringDays(instant, instant + length * DAY, zone);
+          const end = dataEnd(days.end + nowShift * DAY, zone);
+          const pieces = decomposeDays(days, zone, weekStart, end);
+          const before = (date: string) => DateTime.fromISO(date, { zone }).toMillis() < end;
+          const expected: string[] = [];
+          for (let t = days.start; t < Math.min(days.end, end); t = DateTime.fromMillis(t, { zone }).plus({ days: 1 }).startOf('day').toMillis()) {
+            expected.push(localDate(t, zone));
+          }
+          expect(expand(pieces, zone, weekStart).filter((date) => before(date.replace(/^-/, '')))).toEqual(expected);
+          expect(pieceCount(pieces)).toBeLessThanOrEqual(pieceCount(decomposeDays(days, zone, weekStart)));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads a range that reaches the end of the data as whole years and quarters', () => {
+    const now = at('2026-12-07T14:00:00Z');
+    // The dashboard's 12 months on 7 December: 1 January … 7 December is this year's row.
+    expect(decomposeDays({ start: at('2026-01-01T00:00:00Z'), end: at('2026-12-08T00:00:00Z') }, 'UTC', 1, dataEnd(now, 'UTC'))).toEqual({
+      years: ['2026-01-01'],
+      quarters: [],
+      months: [],
+      weeks: [],
+      days: [],
+    });
+    // … and on 15 June 2027: two quarters of 2026, then 2027 so far.
+    const june = decomposeDays({ start: at('2026-07-01T00:00:00Z'), end: at('2027-06-16T00:00:00Z') }, 'UTC', 1, dataEnd(at('2027-06-15T10:00:00Z'), 'UTC'));
+    expect(june).toEqual({ years: ['2027-01-01'], quarters: ['2026-07-01', '2026-10-01'], months: [], weeks: [], days: [] });
+    // Without that end, the rest of the year is subtracted: the year minus December, plus 1–7 December.
+    const ymd = (list: number[] | undefined) => (list ?? []).map((t) => new Date(t).toISOString().slice(0, 10));
+    const open = decomposeDays({ start: at('2026-01-01T00:00:00Z'), end: at('2026-12-08T00:00:00Z') }, 'UTC', 1);
+    expect({
+      years: open.years,
+      weeks: ymd(open.weeks),
+      days: ymd(open.days),
+      minus: { months: ymd(open.minus?.months), days: ymd(open.minus?.days) },
+    }).toEqual({
+      years: ['2026-01-01'],
+      weeks: ['2026-11-30'],
+      days: ['2026-12-07'],
+      minus: { months: ['2026-12-01'], days: ['2026-11-30'] },
+    });
+    // The end of the data is the day after today, later by an hour for other processes' clocks.
+    expect(new Date(dataEnd(now, 'UTC')).toISOString()).toBe('2026-12-08T00:00:00.000Z');
+    expect(new Date(dataEnd(at('2026-12-07T23:30:00Z'), 'UTC')).toISOString()).toBe('2026-12-09T00:00:00.000Z');
+  });
+
+  it('takes whole years, quarters, months and weeks where it can', () => {
     const year = decomposeDays({ start: at('2025-01-01T00:00:00Z'), end: at('2026-01-01T00:00:00Z') }, 'UTC', 1);
-    expect(year).toEqual({ months: Array.from({ length: 12 }, (_, m) => Date.UTC(2025, m, 1)), weeks: [], days: [] });
+    expect(year).toEqual({ years: ['2025-01-01'], quarters: [], months: [], weeks: [], days: [] });
+    const third = decomposeDays({ start: at('2025-04-01T00:00:00Z'), end: at('2025-09-01T00:00:00Z') }, 'UTC', 1);
+    expect({ quarters: third.quarters, months: third.months.map((t) => new Date(t).toISOString().slice(0, 10)) }).toEqual({
+      quarters: ['2025-04-01'],
+      months: ['2025-07-01', '2025-08-01'],
+    });
     // Mon 2025-11-10 … Tue 2025-12-02: three whole weeks, then Monday and Tuesday (subtracting
     // the month minus 1–9 November would be four pieces)
     const d = decomposeDays({ start: at('2025-11-10T00:00:00Z'), end: at('2025-12-03T00:00:00Z') }, 'UTC', 1);
@@ -124,6 +199,8 @@ describe('decomposeDays', () => {
     expect(d.days.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual(['2025-12-01', '2025-12-02']);
     // Sun 2025-11-09 … Wed 2025-11-12 within one week: days
     expect(decomposeDays({ start: at('2025-11-09T00:00:00Z'), end: at('2025-11-13T00:00:00Z') }, 'UTC', 1)).toEqual({
+      years: [],
+      quarters: [],
       months: [],
       weeks: [],
       days: ['2025-11-09', '2025-11-10', '2025-11-11', '2025-11-12'].map((x) => at(`${x}T00:00:00Z`)),
@@ -174,19 +251,6 @@ describe('decomposeDays', () => {
       weeks: [],
       days: ['2026-12-01', '2026-12-02'],
       minus: { weeks: [], days: ['2026-11-01', '2026-11-02'] },
-    });
-    // 1 January … Mon 7 December: eleven months, the week of Mon 30 November minus 30 November, 7 December
-    const year = decomposeDays({ start: at('2026-01-01T00:00:00Z'), end: at('2026-12-08T00:00:00Z') }, 'UTC', 1);
-    expect({
-      months: year.months.length,
-      weeks: ymd(year.weeks),
-      days: ymd(year.days),
-      minus: { weeks: ymd(year.minus?.weeks), days: ymd(year.minus?.days) },
-    }).toEqual({
-      months: 11,
-      weeks: ['2026-11-30'],
-      days: ['2026-12-07'],
-      minus: { weeks: [], days: ['2026-11-30'] },
     });
     // Mon 2 … Sun 22 November: three whole weeks, cheaper than the month minus four pieces.
     expect(decomposeDays({ start: at('2026-11-02T00:00:00Z'), end: at('2026-11-23T00:00:00Z') }, 'UTC', 1).minus).toBeUndefined();

@@ -1,4 +1,5 @@
 import type { SqlDatabase } from './database.js';
+import { longPeriodTables, rebuildStatements } from './long-periods.js';
 
 /**
  * Schema migrations, shared by PostgreSQL and PGlite. Append only: a released migration is never edited.
@@ -207,6 +208,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
       CREATE INDEX imported_views_bucket_idx ON imported_views (bucket)
     `,
+  },
+  {
+    version: 8,
+    name: 'quarterly and yearly rollups',
+    // A 12-month question read 12–18 monthly, weekly and daily rows per key (70,000 rows for all
+    // pages of the large data set, past the stats latency goal); a quarter or a year is one. Every
+    // family gets them, filled here from the monthly rows of any history (see long-periods.ts).
+    sql: [...longPeriodTables(), ...rebuildStatements()].join(';\n'),
   },
 ];
 

@@ -12,6 +12,7 @@ import {
   type WindowRequest,
 } from '../../ports/rollup-store.js';
 import type { SqlClient, SqlDatabase } from './database.js';
+import { addDayDifferences } from './long-periods.js';
 import { localEnd, localStart, weekShift } from './period-sql.js';
 
 /**
@@ -246,7 +247,7 @@ export async function dropCounted(tx: SqlClient, start: string, end: string, cut
   }
 }
 
-/** Adds every pending delta to the rollups of its local day, week and month, and deletes it. */
+/** Adds every pending delta to the rollups of its local day, week, month, quarter and year, and deletes it. */
 export async function foldPending(db: SqlDatabase, timeZone: string, weekStart: WeekStart): Promise<FoldResult> {
   const shift = weekShift(weekStart);
   return await db.transaction(async (tx) => {
@@ -293,6 +294,7 @@ export async function foldPending(db: SqlDatabase, timeZone: string, weekStart: 
           params,
         );
       }
+      await addDayDifferences(tx, 'fold_days', timeZone, false);
     }
     const bots = await tx.query<{ hits: number }>(
       `WITH taken AS (DELETE FROM pending_bots RETURNING bucket, hits),

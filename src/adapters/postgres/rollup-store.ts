@@ -25,6 +25,7 @@ import type {
 } from '../../ports/rollup-store.js';
 import { answers, type SqlClient, type SqlDatabase } from './database.js';
 import { abandonImport, addImported, addImportedDays, beginImport, completeImport } from './import-sql.js';
+import { addDayDifferences } from './long-periods.js';
 import { migrate } from './migrations.js';
 import { localEnd, localStart, TABLE, weekShift } from './period-sql.js';
 import {
@@ -62,7 +63,13 @@ export class SqlRollupStore implements RollupStore {
         await checkCut(tx, w.cut);
         await dropCounted(tx, iso(w.start), iso(w.end), w.cut.positions);
       }
-      await tx.query('DELETE FROM region_daily WHERE period_start >= $1 AND period_start < $2', [iso(w.start), iso(w.end)]);
+      // The window's days before and after, as differences: quarters and years are kept by addition.
+      await tx.query(`CREATE TEMP TABLE window_days (day timestamptz, region text COLLATE "C", page_name text COLLATE "C", views bigint) ON COMMIT DROP`);
+      await tx.query(
+        `WITH gone AS (DELETE FROM region_daily WHERE period_start >= $1 AND period_start < $2 RETURNING period_start, region, page_name, views)
+         INSERT INTO window_days SELECT period_start, region, page_name, -views FROM gone`,
+        [iso(w.start), iso(w.end)],
+      );
       const rows = w.daily.filter((c) => c.views > 0);
       if (rows.length > 0) {
         // unnest of parallel arrays: one round trip, every value a bound parameter.
@@ -76,6 +83,16 @@ export class SqlRollupStore implements RollupStore {
       // Imported history of these days is part of them: before the weeks, months and sums are derived.
       const imported = await addImportedDays(tx, w.start, w.end, w.timeZone);
       const daily = imported === 0 ? rows.length : await countDaily(tx, w.start, w.end);
+      await tx.query('INSERT INTO window_days SELECT period_start, region, page_name, views FROM region_daily WHERE period_start >= $1 AND period_start < $2', [
+        iso(w.start),
+        iso(w.end),
+      ]);
+      await addDayDifferences(
+        tx,
+        '(SELECT day, region, page_name, sum(views) AS views FROM window_days GROUP BY 1, 2, 3 HAVING sum(views) <> 0) AS w',
+        w.timeZone,
+        true,
+      );
       await tx.query('DELETE FROM bot_daily WHERE period_start >= $1 AND period_start < $2', [iso(w.start), iso(w.end)]);
       const bots = w.bots.filter((b) => b.hits > 0);
       if (bots.length > 0) {

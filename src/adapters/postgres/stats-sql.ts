@@ -38,25 +38,41 @@ function source(key: Dimension | undefined, filter: StatsFilter, p: Params): Sou
 }
 
 /**
- * Every rollup row of the decomposed range: whole months, whole weeks and single days, plus the
- * subtracted days and weeks with their views negated. Sums over them are exact; a key can sum to
- * 0 (all its views in subtracted days), hence `HAVING sum(views) > 0` wherever keys are counted.
+ * Every rollup row of the decomposed range: whole years, quarters, months and weeks and single
+ * days, plus the subtracted pieces with their views negated. Sums over them are exact; a key can
+ * sum to 0 (all its views in subtracted days), hence `HAVING sum(views) > 0` wherever keys are counted.
  */
 function pieceRows(src: Source, pieces: Decomposition, p: Params): string {
   const parts: string[] = [];
-  for (const [g, starts, sign] of [
-    ['monthly', pieces.months, ''],
-    ['weekly', pieces.weeks, ''],
-    ['daily', pieces.days, ''],
-    ['weekly', pieces.minus?.weeks ?? [], '-'],
-    ['daily', pieces.minus?.days ?? [], '-'],
+  const pieceLists: Array<readonly [string, readonly (number | string)[], '' | '-']> = [];
+  for (const [set, sign] of [
+    [pieces, ''],
+    [pieces.minus, '-'],
   ] as const) {
+    if (set === undefined) continue;
+    pieceLists.push(
+      ['yearly', set.years, sign],
+      ['quarterly', set.quarters, sign],
+      ['monthly', set.months, sign],
+      ['weekly', set.weeks, sign],
+      ['daily', set.days, sign],
+    );
+  }
+  for (const [g, starts, sign] of pieceLists) {
     if (starts.length === 0) continue;
     // Summed as float8, not bigint: PostgreSQL sums bigint into numeric, a tenth slower on the
     // 70,000 rows of a 12-month all-pages question; integer sums stay exact in float8 below 2^53.
     const views = `${sign}views::float8 AS views`;
     const columns = src.key === undefined ? views : `${src.key} AS key, ${views}`;
-    const where = [`period_start = ANY(${p.add(starts.map(iso), 'timestamptz[]')})`, ...src.where].join(' AND ');
+    // Years and quarters are keyed by their first local date, the rest by the instant they start.
+    const keys =
+      g === 'yearly' || g === 'quarterly'
+        ? p.add(starts, 'date[]')
+        : p.add(
+            starts.map((t) => iso(Number(t))),
+            'timestamptz[]',
+          );
+    const where = [`period_start = ANY(${keys})`, ...src.where].join(' AND ');
     parts.push(`SELECT ${columns} FROM ${src.prefix}_${g} WHERE ${where}`);
   }
   // An empty range still needs a relation of the right shape.

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { decomposeDays, localDate, periodStarts, previousDays, type Granularity, type WeekStart } from '../../domain/periods.js';
+import { dataEnd, decomposeDays, localDate, periodStarts, previousDays, type Granularity, type WeekStart } from '../../domain/periods.js';
 import type { RollupStore } from '../../ports/rollup-store.js';
 import { CONTENT_TYPE, streamPages } from './csv.js';
 import { fail, FILTER_PARAMS, parseDayRange, parseFilters, parseQuery } from './query-params.js';
@@ -58,28 +58,32 @@ const INTERVAL: Record<'day' | 'week' | 'month', Granularity> = { day: 'daily', 
 const CSV_PAGE = 1_000;
 
 /**
- * Exact answers sized by the answer, not the data: a range is read as whole months, whole weeks
- * and edge days of the narrowest rollup that can answer (see decomposeDays and stats-sql).
+ * Exact answers sized by the answer, not the data: a range is read as whole years, quarters,
+ * months, weeks and edge days of the narrowest rollup that can answer (see decomposeDays and stats-sql).
  */
 export async function statsRoutes(app: FastifyInstance, deps: StatsDeps): Promise<void> {
   const parse = <S extends z.ZodObject>(schema: S, query: unknown) => {
     const q = parseQuery(schema, query) as z.output<S> & z.output<typeof StatsQuery>;
     const problems: string[] = [];
-    const days = parseDayRange(q, deps.timezone, deps.now(), problems);
+    const now = deps.now();
+    const days = parseDayRange(q, deps.timezone, now, problems);
     const filter = parseFilters(q, problems);
     if (problems.length > 0 || days === undefined) fail(problems);
-    return { q, days, filter, pieces: decomposeDays(days, deps.timezone, deps.weekStart) };
+    // Nothing is stored after the end of the data, so a period that runs into it is read whole.
+    const end = dataEnd(now, deps.timezone);
+    const decompose = (d: typeof days) => decomposeDays(d, deps.timezone, deps.weekStart, end);
+    return { q, days, filter, pieces: decompose(days), decompose };
   };
 
   app.get(
     '/aggregated-data/summary',
     documented({ summary: 'Total views, the previous period, distinct pages and regions, bot hits', tags: ['stats'], query: StatsQuery, response: Summary }),
     async (req): Promise<z.infer<typeof Summary>> => {
-      const { days, filter, pieces } = parse(StatsQuery, req.query);
+      const { days, filter, pieces, decompose } = parse(StatsQuery, req.query);
       const before = previousDays(days, deps.timezone);
       const [views, previous, pages, regions, botHits] = await Promise.all([
         deps.rollups.views(pieces, filter),
-        deps.rollups.views(decomposeDays(before, deps.timezone, deps.weekStart), filter),
+        deps.rollups.views(decompose(before), filter),
         deps.rollups.distinct('page', pieces, filter),
         deps.rollups.distinct('region', pieces, filter),
         deps.rollups.botHits(days.start, days.end),
