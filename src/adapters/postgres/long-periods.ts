@@ -78,6 +78,8 @@ export async function rebuildLongPeriods(db: SqlClient): Promise<void> {
  * With `shrink`, rows a negative difference brought to 0 are removed.
  */
 export async function addDayDifferences(tx: SqlClient, days: string, zone: string, shrink: boolean): Promise<void> {
+  const { rows } = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${days}) AS any`);
+  if (rows[0]?.any !== true) return;
   for (const l of LONG_PERIODS) {
     const periods = `(SELECT date_trunc('${UNIT[l]}', day AT TIME ZONE $1::text)::date AS p, region, page_name, views FROM ${days}) AS d`;
     for (const [family, keys] of FAMILIES) {
