@@ -75,9 +75,9 @@ export async function rebuildLongPeriods(db: SqlClient): Promise<void> {
  * Adds day-level differences to every quarterly and yearly row they fall in. `days` is a relation
  * (a table or a parenthesised query with an alias) of `day` (a local midnight), `region`,
  * `page_name` and `views` (a difference, positive or negative); `zone` is the report's time zone.
- * With `shrink`, rows a negative difference brought to 0 are removed.
+ * Rows a negative difference brings to 0 are removed.
  */
-export async function addDayDifferences(tx: SqlClient, days: string, zone: string, shrink: boolean): Promise<void> {
+export async function addDayDifferences(tx: SqlClient, days: string, zone: string): Promise<void> {
   const { rows } = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${days}) AS any`);
   if (rows[0]?.any !== true) return;
   for (const l of LONG_PERIODS) {
@@ -86,15 +86,22 @@ export async function addDayDifferences(tx: SqlClient, days: string, zone: strin
       const table = `${family}_${l}`;
       const columns = ['period_start', ...keys];
       const grouped = ['p', ...keys].join(', ');
-      await tx.query(
-        `INSERT INTO ${table} (${columns.join(', ')}, views)
-         SELECT ${grouped}, sum(views) FROM ${periods} GROUP BY ${grouped} HAVING sum(views) <> 0 ORDER BY ${grouped}
-         ON CONFLICT (${columns.join(', ')}) DO UPDATE SET views = ${table}.views + excluded.views`,
+      // The rows a negative difference brought to 0 come back from the upsert: usually none.
+      const { rows: emptied } = await tx.query<Record<string, string>>(
+        `WITH up AS (
+           INSERT INTO ${table} (${columns.join(', ')}, views)
+           SELECT ${grouped}, sum(views) FROM ${periods} GROUP BY ${grouped} HAVING sum(views) <> 0 ORDER BY ${grouped}
+           ON CONFLICT (${columns.join(', ')}) DO UPDATE SET views = ${table}.views + excluded.views
+           RETURNING ${columns.join(', ')}, views)
+         SELECT ${columns.map((c) => `${c}::text AS ${c}`).join(', ')} FROM up WHERE views = 0`,
         [zone],
       );
-      if (shrink) {
-        const match = columns.map((c, i) => `t.${c} = z.${['p', ...keys][i]}`).join(' AND ');
-        await tx.query(`DELETE FROM ${table} AS t USING (SELECT DISTINCT ${grouped} FROM ${periods}) AS z WHERE t.views = 0 AND ${match}`, [zone]);
+      if (emptied.length > 0) {
+        const match = columns.map((c, i) => `t.${c} = z.${c}::${i === 0 ? 'date' : 'text'}`).join(' AND ');
+        await tx.query(
+          `DELETE FROM ${table} AS t USING ROWS FROM (${columns.map((_, i) => `unnest($${i + 1}::text[])`).join(', ')}) AS z(${columns.join(', ')}) WHERE ${match}`,
+          columns.map((c) => emptied.map((r) => r[c])),
+        );
       }
     }
   }

@@ -217,6 +217,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     // family gets them, filled here from the monthly rows of any history (see long-periods.ts).
     sql: [...longPeriodTables(), ...rebuildStatements()].join(';\n'),
   },
+  {
+    version: 9,
+    name: 'covering primary keys for the stats reads',
+    // A 30-day question reads up to 8 daily, weekly and monthly rows per key (40,000 rows for all
+    // pages, or all pages of one region, of the large data set); with the counts in the primary
+    // key those are index-only scans instead of a heap fetch each: p99 50–57 → 33–38 ms at 4
+    // connections. A recompute writes these rows anew anyway, and a fold measured no slower.
+    sql: [
+      ...['daily', 'weekly', 'monthly'].map(
+        (g) => `ALTER TABLE region_${g} DROP CONSTRAINT region_${g}_pkey, ADD PRIMARY KEY (period_start, region, page_name) INCLUDE (views)`,
+      ),
+      ...['daily', 'weekly', 'monthly'].map(
+        (g) => `ALTER TABLE by_page_${g} DROP CONSTRAINT by_page_${g}_pkey, ADD PRIMARY KEY (period_start, page_name) INCLUDE (views)`,
+      ),
+    ].join(';\n'),
+  },
 ];
 
 // Any constant works; it only has to be the same for every process migrating this database.

@@ -294,7 +294,7 @@ export async function foldPending(db: SqlDatabase, timeZone: string, weekStart: 
           params,
         );
       }
-      await addDayDifferences(tx, 'fold_days', timeZone, false);
+      await addDayDifferences(tx, 'fold_days', timeZone);
     }
     const bots = await tx.query<{ hits: number }>(
       `WITH taken AS (DELETE FROM pending_bots RETURNING bucket, hits),

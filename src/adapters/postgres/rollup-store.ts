@@ -92,7 +92,7 @@ export class SqlRollupStore implements RollupStore {
         `CREATE TEMP TABLE window_changes ON COMMIT DROP AS
          SELECT day, region, page_name, sum(views)::bigint AS views FROM window_days GROUP BY 1, 2, 3 HAVING sum(views) <> 0`,
       );
-      await addDayDifferences(tx, 'window_changes', w.timeZone, true);
+      await addDayDifferences(tx, 'window_changes', w.timeZone);
       await tx.query('DELETE FROM bot_daily WHERE period_start >= $1 AND period_start < $2', [iso(w.start), iso(w.end)]);
       const bots = w.bots.filter((b) => b.hits > 0);
       if (bots.length > 0) {
