@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { MAX_FUTURE_MS } from './event.js';
 
 /**
  * Period maths in the reporting time zone. Days, weeks and months are wall-clock periods:
@@ -237,7 +238,7 @@ function pushPeriod(out: PieceSet, level: Calendar, start: DateTime): void {
  * A period that runs past it can be read whole: its days after it hold nothing to subtract.
  */
 export function dataEnd(now: number, zone: string): number {
-  return local(now + 5 * 60_000 + 3_600_000, zone)
+  return local(now + MAX_FUTURE_MS + 3_600_000, zone)
     .startOf('day')
     .plus({ days: 1 })
     .startOf('day')
@@ -279,7 +280,7 @@ function decompose(days: Period, zone: string, weekStart: WeekStart, dataEndAt: 
   return decomposition(candidates.reduce((best, c) => (count(c) < count(best) ? c : best)));
 }
 
-/** The two ways of decomposeDays, with the covers of each interval remembered (the recursion meets the same edges again). */
+/** The ways of decomposeDays, with the covers of each interval remembered (the recursion meets the same edges again). */
 class Splitter {
   private readonly known = new Map<string, Pieces>();
 

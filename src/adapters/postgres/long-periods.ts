@@ -8,8 +8,8 @@ import type { SqlClient } from './database.js';
  * month in UTC as in any zone. They are kept by addition: each fold adds its new days' counts, and a
  * recompute of a window adds the difference between the window's days before and after.
  */
-export const LONG_PERIODS = ['quarterly', 'yearly'] as const;
-export type LongPeriod = (typeof LONG_PERIODS)[number];
+const LONG_PERIODS = ['quarterly', 'yearly'] as const;
+type LongPeriod = (typeof LONG_PERIODS)[number];
 
 const UNIT: Record<LongPeriod, string> = { quarterly: 'quarter', yearly: 'year' };
 
