@@ -80,3 +80,20 @@ export class PageViewLoad {
     return problems;
   }
 }
+
+/**
+ * Views per page name from a raw rollup endpoint (`/aggregated-data/region-daily?…`), every page
+ * of it: the endpoint answers at most `limit` rows at a time and names the next page in `nextCursor`.
+ */
+export async function viewsByPage(url: string, headers: Record<string, string>): Promise<Map<string, number>> {
+  const byPage = new Map<string, number>();
+  let cursor: string | null = null;
+  do {
+    const res = await fetch(cursor === null ? url : `${url}&cursor=${encodeURIComponent(cursor)}`, { headers });
+    if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    const page = (await res.json()) as { rows: Array<{ pageName: string; views: number }>; nextCursor: string | null };
+    for (const r of page.rows) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return byPage;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../tooling/free-port.js';
 import { ADMIN_TOKEN, BROWSER_UA } from '../helpers/embedded-app.js';
+import { viewsByPage } from '../helpers/load.js';
 import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -56,19 +57,14 @@ describe('kill -9 right after a stream of 202 responses', () => {
     proc = runCli(['start'], env);
     await waitForHttp(`${url}/healthz`, 60_000, proc);
     const expectedViews = [...acknowledged].reduce((n, p) => n + sizes.get(p)!, 0);
-    let rows: Array<{ pageName: string; views: number }> = [];
+    let byPage = new Map<string, number>();
     const storedViews = async (): Promise<number> => {
       const run = await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
       expect(run.status).toBe(200);
-      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, {
-        headers: auth,
-      });
-      rows = (await res.json()).rows;
-      return rows.filter((r) => acknowledged.has(r.pageName)).reduce((n, r) => n + r.views, 0);
+      byPage = await viewsByPage(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, auth);
+      return [...byPage].filter(([page]) => acknowledged.has(page)).reduce((n, [, views]) => n + views, 0);
     };
     await expect.poll(storedViews, { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(expectedViews);
-    const byPage = new Map<string, number>();
-    for (const r of rows) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
     for (const page of acknowledged) expect(byPage.get(page), page).toBe(sizes.get(page));
     // Requests cut off by the kill may or may not have been stored, but never partially or twice.
     for (const [page, views] of byPage) expect(views, page).toBe(sizes.get(page));

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/embedded-app.js';
 import { distributedEnv } from '../helpers/distributed.js';
-import { PageViewLoad } from '../helpers/load.js';
+import { PageViewLoad, viewsByPage } from '../helpers/load.js';
 import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
 import { freePort } from '../tooling/free-port.js';
 import { startInfluxDB, type InfluxDB } from '../tooling/influxdb.js';
@@ -73,6 +76,59 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
     } finally {
       await admin.disconnect();
     }
+  };
+
+  /** On a failure: where each missing request is in the log, in InfluxDB and in PostgreSQL, and the roles' logs. */
+  const whereAre = async (pages: string[]): Promise<string> => {
+    const lines: string[] = [`committed ${await committedOffsets()}`];
+    const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+    const admin = client.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    lines.push(`end ${JSON.stringify(ends)}`);
+    const wanted = new Set(pages);
+    const found: string[] = [];
+    const consumer = client.consumer({ groupId: `diagnose-${randomBytes(3).toString('hex')}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let seen = 0;
+    const total = ends.reduce((n, p) => n + Number(p.high), 0);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 60_000);
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          seen++;
+          const v = message.value?.toString() ?? '';
+          for (const page of wanted) if (v.includes(`"${page}"`)) found.push(`p${partition}@${message.offset} ${v}`);
+          if (seen >= total) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    await consumer.disconnect();
+    lines.push(`in the log (${seen} of ${total} messages read):`, ...found);
+    for (const page of pages) {
+      const q = `SELECT "offset", "t", "page", "partition" FROM page_views WHERE "page" = '${page}'`;
+      const res = await fetch(`${influx.url}/query?db=${encodeURIComponent(env.INFLUX_DB!)}&q=${encodeURIComponent(q)}`);
+      lines.push(`influx ${page}: ${await res.text()}`);
+    }
+    const { default: pg } = await import('pg');
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    for (const table of ['pending_views', 'region_daily']) {
+      const rows = await db.query(`SELECT * FROM ${table} WHERE page_name = ANY($1)`, [pages]).catch((e: Error) => ({ rows: [e.message] }));
+      lines.push(`${table}: ${JSON.stringify(rows.rows)}`);
+    }
+    const positions = await db.query('SELECT * FROM processed_offsets').catch((e: Error) => ({ rows: [e.message] }));
+    lines.push(`positions: ${JSON.stringify(positions.rows)}`);
+    await db.end();
+    const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+    for (const [i, p] of all.entries()) writeFileSync(join(dir, `${i}-${p.child.spawnargs.slice(2).join('_')}.log`), p.output());
+    lines.push(`role logs: ${dir}`);
+    return lines.join('\n');
   };
 
   beforeAll(async () => {
@@ -195,22 +251,15 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
     let problems: string[] = [];
     await eventually(async () => {
       expect(await consolidate()).toBe(0);
-      const res = await fetch(
+      // every request has a page of its own: more rows than one page of the endpoint holds
+      const byPage = await viewsByPage(
         `${ingestUrl()}/aggregated-data/region-daily?region=DE&startTime=${Date.now() - 3 * 86_400_000}&endTime=${Date.now() + 86_400_000}`,
-        { headers: auth },
+        auth,
       );
-      const rows = (await res.json()).rows as Array<{ pageName: string; views: number }>;
-      const byPage = new Map<string, number>();
-      for (const r of rows) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
       problems = load.verify(byPage);
       return problems.length === 0;
     }, 150_000).catch(() => {});
-    if (problems.length > 0) {
-      const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      console.log('committed', await committedOffsets(), 'end', JSON.stringify(await admin.fetchTopicOffsets(topic)));
-      await admin.disconnect();
-    }
+    if (problems.length > 0) console.log(await whereAre(problems.slice(0, 5).map((p) => p.split(':')[0]!)));
     expect(problems.slice(0, 20)).toEqual([]);
     expect(expected).toBeGreaterThan(1_000);
   }, 240_000);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/embedded-app.js';
-import { PageViewLoad } from '../helpers/load.js';
+import { PageViewLoad, viewsByPage } from '../helpers/load.js';
 import { runCli, waitForHttp, type CliProcess } from '../helpers/process.js';
 import { freePort } from '../tooling/free-port.js';
 
@@ -43,12 +43,9 @@ describe('graceful shutdown (embedded)', () => {
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const problems = async (): Promise<string[]> => {
       await fetch(`${url}/admin/consolidate`, { method: 'POST', headers: auth });
-      const res = await fetch(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 2 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, {
-        headers: auth,
-      });
-      const byPage = new Map<string, number>();
-      for (const r of (await res.json()).rows as Array<{ pageName: string; views: number }>) byPage.set(r.pageName, (byPage.get(r.pageName) ?? 0) + r.views);
-      return load.verify(byPage);
+      return load.verify(
+        await viewsByPage(`${url}/aggregated-data/region-daily?startTime=${Date.now() - 2 * 86_400_000}&endTime=${Date.now() + 86_400_000}`, auth),
+      );
     };
     await expect.poll(problems, { timeout: 30_000, interval: 200 }).toEqual([]);
   });
