@@ -1,5 +1,6 @@
 // InfluxDB pays per series: the page name is a field, so series follow partitions × regions and
 // not the number of pages; legacy (schema 1) points are still counted.
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxHttp } from '../../src/adapters/influx/client.js';
 import { InfluxEventStore } from '../../src/adapters/influx/event-store.js';
@@ -48,5 +49,41 @@ describe('InfluxDB series design', () => {
     // 500 names in page_names plus /legacy: the cap of 501 is full, a new name is (other)
     expect((await reopened.write([{ ...events[0]!, offset: '5000', pageName: '/brand-new' }]))[0]!.pageName).toBe('(other)');
     await reopened.close();
+  });
+
+  it('a recompute of a long, sparse range reads the quarter hours that hold points, not every quarter hour', async () => {
+    const sparse = `${db}_sparse`;
+    const store = await InfluxEventStore.open({ url: influx.url, db: sparse, token: undefined, retention: 'INF', maxPageNames: 10_000, maxRegions: 100 });
+    // two busy hours a year apart, in Europe/Berlin days
+    const first = Date.parse('2025-03-30T00:40:00Z');
+    const second = Date.parse('2026-03-29T23:50:00Z');
+    const events = Array.from({ length: 600 }, (_, i) => ({
+      timestamp: (i < 300 ? first : second) + (i % 300) * 10_000,
+      region: i % 3 === 0 ? 'SE' : 'DE',
+      pageName: `/p/${i % 7}`,
+      bot: false,
+      partition: i % 2,
+      offset: String(i),
+    }));
+    await store.write(events);
+    const queries = async (): Promise<number> => {
+      const stats = await http.query(undefined, `SHOW STATS FOR 'httpd'`);
+      const columns = stats[0]!.columns;
+      return Number(stats[0]!.values[0]![columns.indexOf('queryReq')]);
+    };
+    const before = await queries();
+    const from = Date.parse('2025-01-01T00:00:00Z');
+    const counts = await store.dailyCounts(from, Date.parse('2027-01-01T00:00:00Z'), 'Europe/Berlin');
+    const asked = (await queries()) - before;
+    // two years are 70,176 quarter hours; the points lie in 4 of them (2 hours × 2 quarter hours each) plus the counts
+    expect(asked).toBeLessThan(20);
+    const expected = new Map<string, number>();
+    for (const e of events) {
+      const key = `${DateTime.fromMillis(e.timestamp, { zone: 'Europe/Berlin' }).startOf('day').toMillis()}|${e.region}|${e.pageName}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const got = new Map(counts.map((c) => [`${c.dayStart}|${c.region}|${c.pageName}`, c.views]));
+    expect(got).toEqual(expected);
+    await store.close();
   });
 });
