@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { migratedDatabase } from './lib/cli-once.js';
 import { rssBytes } from './lib/memory.js';
+import { counterTotal } from './lib/metrics.js';
 import { spawnCli, type Child } from './lib/processes.js';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, Services } from './lib/services.js';
 import { log, sleep } from './lib/stats.js';
@@ -35,13 +36,9 @@ const minutes = Number(values.minutes);
 const rate = Number(values.rate);
 const connections = Number(values.connections);
 const SAMPLE_MS = 10_000;
-const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /** The sum of a counter's series in a role's /metrics. */
-async function counter(role: Child, name: string): Promise<number> {
-  const text = await (await fetch(`${role.url}/metrics`, { headers: auth })).text();
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-}
+const counter = (role: Child, name: string): Promise<number> => counterTotal(role.url, name);
 
 const services = new Services();
 const roles = new Map<string, Child>();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
 import { runLoad, type LoadOptions } from '../lib/load.js';
+import { counterTotal } from '../lib/metrics.js';
 import { spawnCli, spawnNode, type Child } from '../lib/processes.js';
 import { num } from '../lib/report.js';
 import { ADMIN_PASSWORD, ADMIN_TOKEN } from '../lib/services.js';
@@ -10,11 +11,7 @@ import { formatMs, log, median, now, sleep } from '../lib/stats.js';
 import { BARE_HTTP, describeRun, trackerBodies } from './ingest.js';
 
 /** Events processing has written to the event store so far (its Prometheus counter). */
-async function processed(app: Child): Promise<number> {
-  const res = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  const text = await res.text();
-  return [...text.matchAll(/^page_stats_processing_events_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-}
+const processed = (app: Child): Promise<number> => counterTotal(app.url, 'page_stats_processing_events_total');
 
 async function drained(app: Child, expected: number, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

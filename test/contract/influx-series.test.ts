@@ -19,11 +19,13 @@ describe('InfluxDB series design', () => {
     await influx?.stop();
   });
 
+  const open = (name: string, maxPageNames = 10_000): Promise<InfluxEventStore> =>
+    InfluxEventStore.open({ url: influx.url, db: name, token: undefined, retention: 'INF', maxPageNames, maxRegions: 100 });
   const seriesOf = async (measurement: string): Promise<number> =>
     (await http.query(db, `SHOW SERIES FROM "${measurement}"`)).reduce((n, s) => n + s.values.length, 0);
 
   it('2 regions × 3 partitions × 500 pages make 6 series, and every view is counted', async () => {
-    const store = await InfluxEventStore.open({ url: influx.url, db, token: undefined, retention: 'INF', maxPageNames: 10_000, maxRegions: 100 });
+    const store = await open(db);
     const day = Date.parse('2026-06-01T00:00:00Z');
     const events = Array.from({ length: 3_000 }, (_, i) => ({
       timestamp: day + i * 1_000,
@@ -45,7 +47,7 @@ describe('InfluxDB series design', () => {
     const withLegacy = await store.dailyCounts(day, day + 86_400_000, 'UTC');
     expect(withLegacy.find((c) => c.pageName === '/legacy')).toEqual({ dayStart: day, region: 'DE', pageName: '/legacy', views: 1 });
     await store.close();
-    const reopened = await InfluxEventStore.open({ url: influx.url, db, token: undefined, retention: 'INF', maxPageNames: 501, maxRegions: 100 });
+    const reopened = await open(db, 501);
     // 500 names in page_names plus /legacy: the cap of 501 is full, a new name is (other)
     expect((await reopened.write([{ ...events[0]!, offset: '5000', pageName: '/brand-new' }]))[0]!.pageName).toBe('(other)');
     await reopened.close();
@@ -53,7 +55,7 @@ describe('InfluxDB series design', () => {
 
   it('a recompute of a long, sparse range reads the quarter hours that hold points, not every quarter hour', async () => {
     const sparse = `${db}_sparse`;
-    const store = await InfluxEventStore.open({ url: influx.url, db: sparse, token: undefined, retention: 'INF', maxPageNames: 10_000, maxRegions: 100 });
+    const store = await open(sparse);
     // two busy hours a year apart, in Europe/Berlin days
     const first = Date.parse('2025-03-30T00:40:00Z');
     const second = Date.parse('2026-03-29T23:50:00Z');

@@ -175,6 +175,7 @@ export class InfluxEventStore implements EventStore {
     const hours = new Set<number>();
     // a dense day is millions of points to count: the reads' idle limit, not the client's 10 s for a whole answer
     await withRetries(async () => {
+      hours.clear();
       await this.http.queryEach(
         this.options.db,
         q,
