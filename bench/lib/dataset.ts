@@ -147,7 +147,7 @@ export async function createInfluxDb(influxUrl: string, db: string): Promise<voi
 
 /** Points stored in a measurement over [from, to), counted by InfluxDB itself. */
 export async function countPoints(influxUrl: string, db: string, measurement: string, from: number, to: number): Promise<number> {
-  const q = `SELECT count("offset") FROM "${measurement}" WHERE time >= '${new Date(from).toISOString()}' AND time < '${new Date(to).toISOString()}'`;
+  const q = `SELECT count("t") FROM "${measurement}" WHERE time >= '${new Date(from).toISOString()}' AND time < '${new Date(to).toISOString()}'`;
   const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
   const body = (await res.json()) as { results?: Array<{ series?: Array<{ values?: unknown[][] }> }> };
   return Number(body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);

@@ -53,6 +53,41 @@ describe('InfluxDB series design', () => {
     await reopened.close();
   });
 
+  it('points of the earlier layout (an offset field) and of this one (the offset only in the time) are counted and cut alike', async () => {
+    const mixed = `${db}_mixed`;
+    const store = await open(mixed);
+    const day = Date.parse('2026-06-02T00:00:00Z');
+    const at = day + 13 * 3_600_000 + 7 * 60_000 + 1_234; // 13:07:01.234, in the quarter hour from 13:00
+    const quarterSeconds = (day + 13 * 3_600_000) / 1000;
+    // what the earlier release wrote for offsets 100 and 899,999,999,998 of partition 4: fields offset, t and page
+    const earlier = (offset: number) => {
+      const ns = BigInt(quarterSeconds) * 1_000_000_000n + BigInt(offset);
+      return `page_views,partition=4,region=DE offset=${offset}i,t=${at}i,page="/mixed" ${ns}`;
+    };
+    await http.write(mixed, [earlier(100), earlier(899_999_999_998)]);
+    // this release: offsets 101 and 899,999,999,999 (the last a quarter hour can hold) of the same partition
+    await store.write(
+      [101, 899_999_999_999].map((offset) => ({ timestamp: at, region: 'DE', pageName: '/mixed', bot: false, partition: 4, offset: String(offset) })),
+    );
+    const fields = await http.query(mixed, 'SHOW FIELD KEYS FROM "page_views"');
+    expect(fields[0]!.values.map((v) => v[0]).sort()).toEqual(['offset', 'page', 't']); // the earlier points keep theirs
+    const views = async (through?: number) =>
+      (await store.dailyCounts(day, day + 86_400_000, 'UTC', through === undefined ? undefined : [{ partition: 4, through: String(through) }])).reduce(
+        (n, c) => n + c.views,
+        0,
+      );
+    expect(await views()).toBe(4);
+    expect(await views(99)).toBe(0);
+    expect(await views(100)).toBe(1);
+    expect(await views(101)).toBe(2);
+    expect(await views(899_999_999_998)).toBe(3);
+    expect(await views(899_999_999_999)).toBe(4);
+    // a redelivered event of the earlier layout is written again in this one: the same point, counted once
+    await store.write([{ timestamp: at, region: 'DE', pageName: '/mixed', bot: false, partition: 4, offset: '100' }]);
+    expect(await views()).toBe(4);
+    await store.close();
+  });
+
   it('a recompute of a long, sparse range reads the quarter hours that hold points, not every quarter hour', async () => {
     const sparse = `${db}_sparse`;
     const store = await open(sparse);

@@ -111,7 +111,7 @@ describe('faults survived under load, nothing lost, nothing counted twice', () =
     await consumer.disconnect();
     lines.push(`in the log (${seen} of ${total} messages read):`, ...found);
     for (const page of pages) {
-      const q = `SELECT "offset", "t", "page", "partition" FROM page_views WHERE "page" = '${page}'`;
+      const q = `SELECT "t", "page", "partition" FROM page_views WHERE "page" = '${page}'`;
       const res = await fetch(`${influx.url}/query?db=${encodeURIComponent(env.INFLUX_DB!)}&q=${encodeURIComponent(q)}`);
       lines.push(`influx ${page}: ${await res.text()}`);
     }

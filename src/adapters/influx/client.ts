@@ -106,10 +106,13 @@ export class InfluxHttp {
    * Runs one InfluxQL read and hands each part of each series to `each` as the chunked answer
    * streams in, so memory follows one chunk (10,000 points), not the answer. `idleMs` bounds the
    * time without a byte from the server, not the whole read: a long read that progresses is fine,
-   * a hung server is an error.
+   * a hung server is an error. Times come as epoch milliseconds, or with `times: 'rfc3339'` as
+   * InfluxDB's RFC 3339 strings, which keep the nanoseconds (epoch nanoseconds exceed what a
+   * JSON number holds exactly).
    */
-  async queryEach(db: string, q: string, each: (series: InfluxSeries) => void, idleMs = this.timeoutMs): Promise<void> {
-    const params = new URLSearchParams({ db, q, epoch: 'ms', chunked: 'true', chunk_size: '10000' });
+  async queryEach(db: string, q: string, each: (series: InfluxSeries) => void, idleMs = this.timeoutMs, times: 'ms' | 'rfc3339' = 'ms'): Promise<void> {
+    const params = new URLSearchParams({ db, q, chunked: 'true', chunk_size: '10000' });
+    if (times === 'ms') params.set('epoch', 'ms');
     let rest = '';
     let failed: InfluxError | undefined;
     const line = (text: string, status: number) => {

@@ -3,7 +3,7 @@ import type { LoggedEvent } from '../../domain/event.js';
 import type { DailyBotCount, DailyCount, EventStore, LogPosition, RecentCount, StoredNames } from '../../ports/event-store.js';
 import { CappedNames, OVERFLOW_NAME, type CardinalityLimits } from '../cardinality.js';
 import { InfluxHttp, type InfluxSeries } from './client.js';
-import { decodeTag, MEASUREMENT, pageNameLine, QUARTER_HOUR_MS, quoteIdent, quoteString, toLine } from './line-protocol.js';
+import { decodeTag, MEASUREMENT, offsetOf, pageNameLine, QUARTER_HOUR_MS, quoteIdent, quoteString, toLine } from './line-protocol.js';
 
 export interface InfluxOptions extends CardinalityLimits {
   url: string;
@@ -136,8 +136,11 @@ export class InfluxEventStore implements EventStore {
     // (a backfill over years) would otherwise ask for tens of thousands of empty quarter hours.
     const busy = await this.hoursWithPoints(from, to);
     const toRead = quarters(from, to).filter(([a]) => busy.has(Math.floor(a / HOUR_MS)));
+    // The cut (events of a listed partition at or below its position) is applied here: the offset
+    // is in the point's time, read as RFC 3339 to keep its nanoseconds.
+    const through = upTo === undefined ? undefined : new Map(upTo.map((c) => [String(c.partition), Number(c.through)]));
     await inParallel(toRead, READ_CONCURRENCY, async ([a, b]) => {
-      const q = `SELECT "t", "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(quarterFloor(a), quarterCeil(b))}${cut(upTo)} GROUP BY "region"`;
+      const q = `SELECT "t", "page" FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(quarterFloor(a), quarterCeil(b))} GROUP BY "partition", "region"`;
       // Counted apart, then added: a quarter read again after a failure must not count twice.
       const quarter = new Map<string, number>();
       await withRetries(async () => {
@@ -147,14 +150,17 @@ export class InfluxEventStore implements EventStore {
           q,
           (s) => {
             const region = decodeTag(s.tags?.region ?? '');
+            const last = through?.get(s.tags?.partition ?? '');
             for (const v of s.values) {
               const t = Number(v[1]);
               if (t < a || t >= b) continue;
+              if (last !== undefined && offsetOf(String(v[0])) > last) continue;
               const key = `${dayOf(days, t)}\u0000${region}\u0000${decodeTag(String(v[2]))}`;
               quarter.set(key, (quarter.get(key) ?? 0) + 1);
             }
           },
           READ_IDLE_MS,
+          'rfc3339',
         );
       });
       for (const [key, n] of quarter) counts.set(key, (counts.get(key) ?? 0) + n);
@@ -171,7 +177,7 @@ export class InfluxEventStore implements EventStore {
 
   /** The UTC hours (epoch ms / 1 h) of [from, to) in which `page_views` has points, counted by InfluxDB. */
   private async hoursWithPoints(from: number, to: number): Promise<Set<number>> {
-    const q = `SELECT count("offset") FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(quarterFloor(from), quarterCeil(to))} GROUP BY time(1h) fill(none)`;
+    const q = `SELECT count("t") FROM ${quoteIdent(MEASUREMENT.view)} WHERE ${timeRange(quarterFloor(from), quarterCeil(to))} GROUP BY time(1h) fill(none)`;
     const hours = new Set<number>();
     // a dense day is millions of points to count: the reads' idle limit, not the client's 10 s for a whole answer
     await withRetries(async () => {

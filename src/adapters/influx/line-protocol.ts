@@ -70,14 +70,38 @@ function tagValue(value: string): string {
 }
 
 /**
- * One event as a line: series (partition, region), the time from pointTime, fields `offset`,
- * `t` (the event's epoch millisecond) and `page`. The page name is a string field,
- * percent-encoded like a tag (so line breaks and backslashes cannot break the line), then quoted.
+ * One event as a line: series (partition, region), the time from pointTime, fields `t` (the
+ * event's epoch millisecond) and `page`. The page name is a string field, percent-encoded like a
+ * tag (so line breaks and backslashes cannot break the line), then quoted. The offset is not a
+ * field of its own: it is in the point's time (offsetOf reads it back), and InfluxDB's cost
+ * follows the fields of a point (a third less CPU per point with two fields than with three).
+ * Bot points keep an `offset` field: they are counted by InfluxQL, whose cut compares it.
  */
 export function toLine(e: LoggedEvent, pageName: string, region: string = e.region): string {
   const time = pointTime(e.timestamp, e.offset);
   if (e.bot) return `${MEASUREMENT.bot},partition=${e.partition} offset=${e.offset}i,t=${e.timestamp}i ${time}`;
-  return `${MEASUREMENT.view},partition=${e.partition},region=${tagValue(region)} offset=${e.offset}i,t=${e.timestamp}i,page=${fieldValue(pageName)} ${time}`;
+  return `${MEASUREMENT.view},partition=${e.partition},region=${tagValue(region)} t=${e.timestamp}i,page=${fieldValue(pageName)} ${time}`;
+}
+
+/**
+ * The log offset a point's time holds (see pointTime), from the time as InfluxDB answers it
+ * without `epoch` (RFC 3339 with up to nine digits of fraction, `2026-12-07T19:15:07.000123456Z`):
+ * the seconds since the quarter hour began, then the fraction. Exact for offsets below 9 × 10^11.
+ */
+export function offsetOf(rfc3339: string): number {
+  const minute = (rfc3339.charCodeAt(14) - 48) * 10 + (rfc3339.charCodeAt(15) - 48);
+  const second = (rfc3339.charCodeAt(17) - 48) * 10 + (rfc3339.charCodeAt(18) - 48);
+  let nanos = 0;
+  if (rfc3339.charCodeAt(19) === 46 /* . */) {
+    let digits = 0;
+    for (let i = 20; i < rfc3339.length && digits < 9; i++, digits++) {
+      const d = rfc3339.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      nanos = nanos * 10 + d;
+    }
+    nanos *= 10 ** (9 - digits);
+  }
+  return ((minute % 15) * 60 + second) * 1e9 + nanos;
 }
 
 const quotedFields = new Map<string, string>();
