@@ -125,13 +125,15 @@ export async function writeLines(influxUrl: string, db: string, bodies: AsyncIte
 }
 
 /** Line-protocol bodies of `linesPerBody` lines for events [0, count), built lazily. */
-export function* lineBodies(count: number, linesPerBody: number, event: (i: number) => LoggedEvent): Generator<string> {
+export function* lineBodies(
+  count: number,
+  linesPerBody: number,
+  event: (i: number) => LoggedEvent,
+  line = (e: LoggedEvent) => toLine(e, e.pageName),
+): Generator<string> {
   for (let i = 0; i < count; i += linesPerBody) {
     const lines: string[] = [];
-    for (let j = i; j < Math.min(count, i + linesPerBody); j++) {
-      const e = event(j);
-      lines.push(toLine(e, e.pageName));
-    }
+    for (let j = i; j < Math.min(count, i + linesPerBody); j++) lines.push(line(event(j)));
     yield lines.join('\n');
   }
 }

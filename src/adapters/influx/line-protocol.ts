@@ -59,7 +59,7 @@ export function pointTime(timestamp: number, offset: string): string {
 const escapedTags = new Map<string, string>();
 const MAX_REMEMBERED_TAGS = 50_000;
 
-function tagValue(value: string): string {
+export function tagValue(value: string): string {
   let escaped = escapedTags.get(value);
   if (escaped === undefined) {
     escaped = influxEscape.tag(encodeTag(value));
@@ -106,7 +106,7 @@ export function offsetOf(rfc3339: string): number {
 
 const quotedFields = new Map<string, string>();
 
-function fieldValue(value: string): string {
+export function fieldValue(value: string): string {
   let quoted = quotedFields.get(value);
   if (quoted === undefined) {
     quoted = `"${encodeTag(value).replace(/"/g, '\\"')}"`;
