@@ -118,8 +118,8 @@ export class InfluxEventStore implements EventStore {
   }
 
   /**
-   * Page names are a field, which InfluxQL cannot group by: the points are read (page name and
-   * time only) and counted here. Point times are quarter hours (see pointTime), so a read of one
+   * Page names are a field, which InfluxQL cannot group by: the points are read (point time, event
+   * time and page name) and counted here. Point times are quarter hours (see pointTime), so a read of one
    * quarter hour is exactly its events; a few quarters are read at once, each answer parsed as
    * it streams, and a failed quarter is read again. Memory follows the distinct (day, region,
    * page) keys, not the points. Older data (schema 1, page a tag) is still counted by InfluxQL.
