@@ -88,6 +88,26 @@ describe('InfluxDB series design', () => {
     await store.close();
   });
 
+  it('page names of multi-byte characters come back exactly from answers that arrive in many pieces', async () => {
+    const wide = `${db}_wide`;
+    const store = await open(wide);
+    const day = Date.parse('2026-06-03T00:00:00Z');
+    // ~2 MB of answer for one quarter hour, nearly all of it three-byte characters: its pieces end inside characters
+    const name = (i: number) => `/日本語のページ/記事-${'長'.repeat(20)}-${i % 50}`;
+    const events = Array.from({ length: 30_000 }, (_, i) => ({
+      timestamp: day + 3_600_000 + i,
+      region: 'JP',
+      pageName: name(i),
+      bot: false,
+      partition: i % 3,
+      offset: String(i),
+    }));
+    for (let i = 0; i < events.length; i += 5_000) await store.write(events.slice(i, i + 5_000));
+    const counts = await store.dailyCounts(day, day + 86_400_000, 'UTC');
+    expect(new Map(counts.map((c) => [c.pageName, c.views]))).toEqual(new Map(Array.from({ length: 50 }, (_, k) => [name(k), 600])));
+    await store.close();
+  });
+
   it('a recompute of a long, sparse range reads the quarter hours that hold points, not every quarter hour', async () => {
     const sparse = `${db}_sparse`;
     const store = await open(sparse);

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
 import { constants, gzip as gzipCb } from 'node:zlib';
 
@@ -124,16 +125,18 @@ export class InfluxHttp {
         for (const s of result.series ?? []) if (failed === undefined) each({ ...s, values: s.values ?? [] });
       }
     };
+    // A piece of the answer can end inside a multi-byte character: the decoder keeps its first bytes for the next piece.
+    const utf8 = new StringDecoder('utf8');
     const res = await this.request(`/query?${params}`, { method: 'GET' }, idleMs, (status, data) => {
       if (status !== 200) return false;
-      rest += data.toString('utf8');
+      rest += utf8.write(data);
       const lines = rest.split('\n');
       rest = lines.pop() ?? '';
       for (const l of lines) line(l, status);
       return true;
     });
     if (res.status !== 200) throw new InfluxError(`InfluxDB query failed: ${res.status} ${res.text}`, res.status);
-    line(rest, res.status);
+    line(rest + utf8.end(), res.status);
     if (failed !== undefined) throw failed;
   }
 
