@@ -2,7 +2,7 @@
 // same events written as raw line protocol (5,000 lines a request, 4 at once, uncompressed) into
 // databases of one fresh influxd, each layout in turn, three times, with influxd's CPU per point.
 // Usage: tsx bench/cardinality/point-fields-probe.ts [events]
-import { fieldValue, pointTime, tagValue } from '../../src/adapters/influx/line-protocol.js';
+import { fieldValue, pointTime, tagValue, toLine } from '../../src/adapters/influx/line-protocol.js';
 import type { LoggedEvent } from '../../src/domain/event.js';
 import { startInfluxDB } from '../../test/tooling/influxdb.js';
 import { createInfluxDb, lineBodies, utcDay, writeLines } from '../lib/dataset.js';
@@ -15,7 +15,7 @@ const series = (e: LoggedEvent): string => `page_views,partition=${e.partition},
 const LAYOUTS: Record<string, (e: LoggedEvent) => string> = {
   'offset, t, page (until this release)': (e) =>
     `${series(e)} offset=${e.offset}i,t=${e.timestamp}i,page=${fieldValue(e.pageName)} ${pointTime(e.timestamp, e.offset)}`,
-  't, page (this release)': (e) => `${series(e)} t=${e.timestamp}i,page=${fieldValue(e.pageName)} ${pointTime(e.timestamp, e.offset)}`,
+  't, page (this release)': (e) => toLine(e, e.pageName),
   'page only (for comparison)': (e) => `${series(e)} page=${fieldValue(e.pageName)} ${pointTime(e.timestamp, e.offset)}`,
 };
 

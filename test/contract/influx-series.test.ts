@@ -3,6 +3,7 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxHttp } from '../../src/adapters/influx/client.js';
+import type { LoggedEvent } from '../../src/domain/event.js';
 import { InfluxEventStore } from '../../src/adapters/influx/event-store.js';
 import { startInfluxDB, type InfluxDB } from '../tooling/influxdb.js';
 
@@ -21,20 +22,22 @@ describe('InfluxDB series design', () => {
 
   const open = (name: string, maxPageNames = 10_000): Promise<InfluxEventStore> =>
     InfluxEventStore.open({ url: influx.url, db: name, token: undefined, retention: 'INF', maxPageNames, maxRegions: 100 });
+  /** A page view as processing logs it: at `offset` of `partition`. */
+  const view = (timestamp: number, region: string, pageName: string, partition: number, offset: number): LoggedEvent => ({
+    timestamp,
+    region,
+    pageName,
+    bot: false,
+    partition,
+    offset: String(offset),
+  });
   const seriesOf = async (measurement: string): Promise<number> =>
     (await http.query(db, `SHOW SERIES FROM "${measurement}"`)).reduce((n, s) => n + s.values.length, 0);
 
   it('2 regions × 3 partitions × 500 pages make 6 series, and every view is counted', async () => {
     const store = await open(db);
     const day = Date.parse('2026-06-01T00:00:00Z');
-    const events = Array.from({ length: 3_000 }, (_, i) => ({
-      timestamp: day + i * 1_000,
-      region: i % 2 === 0 ? 'DE' : 'US',
-      pageName: `/page/${i % 500}`,
-      bot: false,
-      partition: i % 3,
-      offset: String(i),
-    }));
+    const events = Array.from({ length: 3_000 }, (_, i) => view(day + i * 1_000, i % 2 === 0 ? 'DE' : 'US', `/page/${i % 500}`, i % 3, i));
     await store.write(events);
     expect(await seriesOf('page_views')).toBe(6);
     expect(await seriesOf('page_names')).toBe(500);
@@ -66,9 +69,7 @@ describe('InfluxDB series design', () => {
     };
     await http.write(mixed, [earlier(100), earlier(899_999_999_998)]);
     // this release: offsets 101 and 899,999,999,999 (the last a quarter hour can hold) of the same partition
-    await store.write(
-      [101, 899_999_999_999].map((offset) => ({ timestamp: at, region: 'DE', pageName: '/mixed', bot: false, partition: 4, offset: String(offset) })),
-    );
+    await store.write([101, 899_999_999_999].map((offset) => view(at, 'DE', '/mixed', 4, offset)));
     const fields = await http.query(mixed, 'SHOW FIELD KEYS FROM "page_views"');
     expect(fields[0]!.values.map((v) => v[0]).sort()).toEqual(['offset', 'page', 't']); // the earlier points keep theirs
     const views = async (through?: number) =>
@@ -83,7 +84,7 @@ describe('InfluxDB series design', () => {
     expect(await views(899_999_999_998)).toBe(3);
     expect(await views(899_999_999_999)).toBe(4);
     // a redelivered event of the earlier layout is written again in this one: the same point, counted once
-    await store.write([{ timestamp: at, region: 'DE', pageName: '/mixed', bot: false, partition: 4, offset: '100' }]);
+    await store.write([view(at, 'DE', '/mixed', 4, 100)]);
     expect(await views()).toBe(4);
     await store.close();
   });
@@ -94,14 +95,7 @@ describe('InfluxDB series design', () => {
     const day = Date.parse('2026-06-03T00:00:00Z');
     // ~2 MB of answer for one quarter hour, nearly all of it three-byte characters: its pieces end inside characters
     const name = (i: number) => `/日本語のページ/記事-${'長'.repeat(20)}-${i % 50}`;
-    const events = Array.from({ length: 30_000 }, (_, i) => ({
-      timestamp: day + 3_600_000 + i,
-      region: 'JP',
-      pageName: name(i),
-      bot: false,
-      partition: i % 3,
-      offset: String(i),
-    }));
+    const events = Array.from({ length: 30_000 }, (_, i) => view(day + 3_600_000 + i, 'JP', name(i), i % 3, i));
     for (let i = 0; i < events.length; i += 5_000) await store.write(events.slice(i, i + 5_000));
     const counts = await store.dailyCounts(day, day + 86_400_000, 'UTC');
     expect(new Map(counts.map((c) => [c.pageName, c.views]))).toEqual(new Map(Array.from({ length: 50 }, (_, k) => [name(k), 600])));
@@ -114,14 +108,9 @@ describe('InfluxDB series design', () => {
     // two busy hours a year apart, in Europe/Berlin days
     const first = Date.parse('2025-03-30T00:40:00Z');
     const second = Date.parse('2026-03-29T23:50:00Z');
-    const events = Array.from({ length: 600 }, (_, i) => ({
-      timestamp: (i < 300 ? first : second) + (i % 300) * 10_000,
-      region: i % 3 === 0 ? 'SE' : 'DE',
-      pageName: `/p/${i % 7}`,
-      bot: false,
-      partition: i % 2,
-      offset: String(i),
-    }));
+    const events = Array.from({ length: 600 }, (_, i) =>
+      view((i < 300 ? first : second) + (i % 300) * 10_000, i % 3 === 0 ? 'SE' : 'DE', `/p/${i % 7}`, i % 2, i),
+    );
     await store.write(events);
     const queries = async (): Promise<number> => {
       const stats = await http.query(undefined, `SHOW STATS FOR 'httpd'`);
