@@ -173,8 +173,8 @@ describe('security', () => {
     expect((await fetch(`${t.url}/admin/consolidate`, { method: 'POST', headers: { ...bearer, origin: 'https://evil.example' } })).status).toBe(200);
   });
 
-  it('OPTIONS on admin routes answers no CORS headers', async () => {
-    for (const path of ['/admin/consolidate', '/api/logout', '/api/login', '/aggregated-data/regions']) {
+  it('OPTIONS on admin routes, and on paths under /page-view, answers no CORS headers', async () => {
+    for (const path of ['/admin/consolidate', '/api/logout', '/api/login', '/aggregated-data/regions', '/page-view/', '/page-view/x', '/page-viewx']) {
       const res = await fetch(t.url + path, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
       expect(res.headers.get('access-control-allow-origin'), path).toBeNull();
       expect(res.headers.get('access-control-allow-methods'), path).toBeNull();

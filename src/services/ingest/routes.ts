@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { AppError, invalidInput } from '../../domain/errors.js';
 import { MAX_BATCH, normaliseEvent, type PageViewEvent } from '../../domain/event.js';
@@ -49,72 +49,76 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
   registerJsonBodyParser(app);
   const anyOrigin = deps.allowedOrigins.length === 0;
   const allowed = new Set(deps.allowedOrigins);
-  // @fastify/cors answers preflights through an `OPTIONS *` route, which matches every path:
-  // the delegator keeps CORS to /page-view, so an admin route's OPTIONS is a plain 404.
-  await app.register(cors, {
-    delegator: (req, callback) => {
-      const pageView = req.url.split('?')[0] === PAGE_VIEW;
-      callback(null, pageView ? { origin: anyOrigin ? '*' : deps.allowedOrigins, methods: ['POST'], maxAge: 86_400 } : { origin: false });
-    },
-  });
-
-  app.post(
-    PAGE_VIEW,
-    {
-      config: {
-        rateLimit: deps.rateLimitPerMinute > 0 ? { max: deps.rateLimitPerMinute, timeWindow: 60_000 } : false,
-      },
-    },
-    async (req, reply) => {
-      const key = idempotencyKey(req.headers['idempotency-key']);
-      const origin = req.headers.origin;
-      if (!anyOrigin && origin !== undefined && !allowed.has(serialisedOrigin(origin))) {
-        throw new AppError('forbidden', `origin ${origin} is not in ALLOWED_ORIGINS`);
-      }
-      const body: unknown = req.body;
-      const items = Array.isArray(body) ? body : [body];
-      if (Array.isArray(body) && body.length === 0) throw invalidInput('empty batch: send at least one event');
-      if (items.length > MAX_BATCH) {
-        throw invalidInput(`batch too large: ${items.length} events, at most ${MAX_BATCH} per request`);
-      }
-      const now = deps.clock.now();
-      const bot = isBotUserAgent(req.headers['user-agent']);
-      let derived: string | undefined;
-      const derivedRegion = (): string => (derived ??= deps.resolveRegion({ ip: req.ip, headers: req.headers }));
-      const events: PageViewEvent[] = [];
-      const problems: string[] = [];
-      items.forEach((item, i) => {
-        const needsRegion = typeof item === 'object' && item !== null && (item as { region?: unknown }).region === undefined;
-        const result = normaliseEvent(item, {
-          now,
-          lateArrivalWindowMs: deps.lateArrivalWindowMs,
-          derivedRegion: needsRegion ? derivedRegion() : '',
-          bot,
-        });
-        if (result.ok) events.push(result.value);
-        else problems.push(...result.problems.map((p) => (Array.isArray(body) ? `[${i}].${p}` : p)));
+  // CORS with options fixed at start, in a scope of its own under /page-view: @fastify/cors adds
+  // its hook to this scope's routes only, so admin routes never carry CORS headers, and a
+  // delegator (which rebuilt the options on every request) is not needed.
+  await app.register(
+    async (scope) => {
+      // The plugin's preflight route is `OPTIONS *`, here /page-view/*: only /page-view itself answers.
+      scope.addHook('onRequest', (req, reply, done) => {
+        if (req.method === 'OPTIONS' && req.routeOptions.url !== PAGE_VIEW) reply.callNotFound();
+        else done();
       });
-      // All or nothing: one bad event refuses the whole request.
-      if (problems.length > 0) {
-        throw invalidInput(items.length === 1 ? 'invalid event' : `${problems.length} problem(s) in the batch; nothing was stored`, problems);
-      }
-      const requestId = key ?? nextRequestId();
-      events.forEach((e, index) => {
-        e.requestId = requestId;
-        e.index = index;
-      });
-      try {
-        // A keyed request goes to its key's partition, where processing meets its retries.
-        await deps.publisher.publish(events, { key });
-      } catch (cause) {
-        if (cause instanceof AppError) throw cause;
-        throw new AppError('event_log_unavailable', 'the event log is unavailable; nothing was stored, retry later', {
-          cause,
-          retryAfterSeconds: 5,
-        });
-      }
-      accepted.inc({ kind: bot ? 'bot' : 'page_view' }, events.length);
-      return await reply.code(202).send({ accepted: events.length });
+      await scope.register(cors, { origin: anyOrigin ? '*' : deps.allowedOrigins, methods: ['POST'], maxAge: 86_400 });
+      scope.options('/', { prefixTrailingSlash: 'no-slash', schema: { hide: true } }, async (_req, reply) => reply.callNotFound());
+      scope.post(
+        '/',
+        { prefixTrailingSlash: 'no-slash', config: { rateLimit: deps.rateLimitPerMinute > 0 ? { max: deps.rateLimitPerMinute, timeWindow: 60_000 } : false } },
+        pageView,
+      );
     },
+    { prefix: PAGE_VIEW },
   );
+
+  async function pageView(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const key = idempotencyKey(req.headers['idempotency-key']);
+    const origin = req.headers.origin;
+    if (!anyOrigin && origin !== undefined && !allowed.has(serialisedOrigin(origin))) {
+      throw new AppError('forbidden', `origin ${origin} is not in ALLOWED_ORIGINS`);
+    }
+    const body: unknown = req.body;
+    const items = Array.isArray(body) ? body : [body];
+    if (Array.isArray(body) && body.length === 0) throw invalidInput('empty batch: send at least one event');
+    if (items.length > MAX_BATCH) {
+      throw invalidInput(`batch too large: ${items.length} events, at most ${MAX_BATCH} per request`);
+    }
+    const now = deps.clock.now();
+    const bot = isBotUserAgent(req.headers['user-agent']);
+    let derived: string | undefined;
+    const derivedRegion = (): string => (derived ??= deps.resolveRegion({ ip: req.ip, headers: req.headers }));
+    const events: PageViewEvent[] = [];
+    const problems: string[] = [];
+    items.forEach((item, i) => {
+      const needsRegion = typeof item === 'object' && item !== null && (item as { region?: unknown }).region === undefined;
+      const result = normaliseEvent(item, {
+        now,
+        lateArrivalWindowMs: deps.lateArrivalWindowMs,
+        derivedRegion: needsRegion ? derivedRegion() : '',
+        bot,
+      });
+      if (result.ok) events.push(result.value);
+      else problems.push(...result.problems.map((p) => (Array.isArray(body) ? `[${i}].${p}` : p)));
+    });
+    // All or nothing: one bad event refuses the whole request.
+    if (problems.length > 0) {
+      throw invalidInput(items.length === 1 ? 'invalid event' : `${problems.length} problem(s) in the batch; nothing was stored`, problems);
+    }
+    const requestId = key ?? nextRequestId();
+    events.forEach((e, index) => {
+      e.requestId = requestId;
+      e.index = index;
+    });
+    try {
+      // A keyed request goes to its key's partition, where processing meets its retries.
+      await deps.publisher.publish(events, { key });
+    } catch (cause) {
+      if (cause instanceof AppError) throw cause;
+      throw new AppError('event_log_unavailable', 'the event log is unavailable; nothing was stored, retry later', {
+        cause,
+        retryAfterSeconds: 5,
+      });
+    }
+    accepted.inc({ kind: bot ? 'bot' : 'page_view' }, events.length);
+    return await reply.code(202).send({ accepted: events.length });
+  }
 }
