@@ -35,16 +35,24 @@ interface Lane<E> {
 export class GroupCommitQueue<E> {
   private readonly lanes: Lane<E>[] = [];
   private queued = 0;
-  private readonly gauge: Gauge | undefined;
   private idle: (() => void)[] = [];
 
   constructor(
     private readonly write: GroupWriter<E>,
     private readonly options: GroupCommitOptions,
   ) {
-    this.gauge = options.registry
-      ? new Gauge({ name: 'page_stats_ingest_queued_events', help: 'Events waiting to be written to the event log', registers: [options.registry] })
-      : undefined;
+    const queue = this;
+    // Read when /metrics is scraped, not set on every request.
+    if (options.registry) {
+      new Gauge({
+        name: 'page_stats_ingest_queued_events',
+        help: 'Events waiting to be written to the event log',
+        registers: [options.registry],
+        collect() {
+          this.set(queue.queued);
+        },
+      });
+    }
   }
 
   /** Throws the overload error when `count` more events would not fit. */
@@ -110,6 +118,5 @@ export class GroupCommitQueue<E> {
 
   private setQueued(n: number): void {
     this.queued = n;
-    this.gauge?.set(n);
   }
 }

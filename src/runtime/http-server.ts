@@ -69,10 +69,11 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     void reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}`, details: [] });
   });
   await app.register(cookie);
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     void reply.headers(SECURITY_HEADERS);
     if (req.protocol === 'https') void reply.header('strict-transport-security', HSTS);
     if (PRIVATE_PATHS.test(req.url)) void reply.header('cache-control', 'no-store');
+    done();
   });
   await app.register(rateLimit, {
     global: false,

@@ -41,9 +41,13 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
     labelNames: ['reason'] as const,
     registers: [deps.registry],
   });
-  app.addHook('onResponse', async (_req, reply) => {
+  // Hooks in callback form and counters bound to their labels once: this path runs per page view.
+  app.addHook('onResponse', (_req, reply, done) => {
     if (reply.statusCode >= 400) rejected.inc({ reason: String(reply.statusCode) });
+    done();
   });
+  const acceptedViews = accepted.labels('page_view');
+  const acceptedBots = accepted.labels('bot');
 
   const nextRequestId = requestIdSource();
   registerJsonBodyParser(app);
@@ -118,7 +122,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
         retryAfterSeconds: 5,
       });
     }
-    accepted.inc({ kind: bot ? 'bot' : 'page_view' }, events.length);
+    (bot ? acceptedBots : acceptedViews).inc(events.length);
     return await reply.code(202).send({ accepted: events.length });
   }
 }
