@@ -18,7 +18,7 @@ const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const DAY = 86_400_000;
 const PARTITIONS = [0, 1, 2];
 
-describe('generated request ids after a restart and a rebalance', { timeout: 400_000 }, () => {
+describe('generated request ids after a restart and a rebalance', { timeout: 600_000 }, () => {
   let kafka: KafkaCluster;
   let influx: InfluxDB;
   let database: { url: string; drop(): Promise<void> };
@@ -36,15 +36,17 @@ describe('generated request ids after a restart and a rebalance', { timeout: 400
   /**
    * A `page-stats processing` member of the group, once it has joined. The mock cluster's group
    * coordinator sometimes answers a member joining a group that has one with INVALID_REQUEST to its
-   * SyncGroup; the consumer survives that by creating itself again with backoff, which on a loaded
-   * machine can take several rounds, hence the long wait. The member's log comes with a timeout.
+   * SyncGroup (the mock completes a sync as soon as the leader's SyncGroup arrives, and refuses a
+   * follower's that comes after it, which a follower slowed by other work on the machine does); the
+   * consumer survives that by creating itself again with backoff, which while other test files load
+   * the machine can take minutes, hence the long wait. The member's log comes with a timeout.
    */
   const startProcessing = async (): Promise<{ proc: CliProcess; port: number }> => {
     const port = await freePort();
     const proc = spawn(['processing'], { PORT: String(port) });
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, proc);
     try {
-      await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 150_000, interval: 500 }).toBe(200);
+      await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 300_000, interval: 500 }).toBe(200);
     } catch (error) {
       throw new Error(`processing did not join the group; its log:\n${proc.output().slice(-8_000)}`, { cause: error });
     }
