@@ -22,6 +22,8 @@ export interface BenchOptions {
   processingEvents: number;
   /** partitions of the processing topic: the Kafka mock keeps about 60,000 of our events per partition */
   processingPartitions: number;
+  /** partitions of the ingest stage's topic */
+  ingestPartitions: number;
   consolidationEvents: number;
   /** seconds of load per stats request in the large stage (each side) */
   statsSeconds: number;
@@ -53,6 +55,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --dashboard-connections <n>  connections for the dashboard query load (default 4)
   --rounds <n>             alternate baseline/ours runs, compare medians (default 3, quick 1)
   --processing-events <n>  events consumed from Kafka into InfluxDB (default 500000, quick 200000)
+  --ingest-partitions <n>  partitions of the ingest stage's topic (default 3, as KAFKA_PARTITIONS; the
+                           Kubernetes manifests create 12)
   --processing-partitions <n>  partitions of the processing topic (default 12; the Kafka mock keeps
                            ~60,000 events per partition, so events ≤ 50,000 × partitions)
   --consolidation-events <n>  events in the consolidated day (default 10000000, quick 1000000)
@@ -93,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       rounds: { type: 'string' },
       'processing-events': { type: 'string' },
       'processing-partitions': { type: 'string' },
+      'ingest-partitions': { type: 'string' },
       'consolidation-events': { type: 'string' },
       'scale-base': { type: 'string' },
       'cardinality-events': { type: 'string' },
@@ -132,6 +137,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     rounds: positiveInt('rounds', values.rounds, quick ? 1 : 3),
     processingEvents: positiveInt('processing-events', values['processing-events'], quick ? 200_000 : 500_000),
     processingPartitions: positiveInt('processing-partitions', values['processing-partitions'], 12),
+    ingestPartitions: positiveInt('ingest-partitions', values['ingest-partitions'], 3),
     consolidationEvents: positiveInt('consolidation-events', values['consolidation-events'], quick ? 1_000_000 : 10_000_000),
     statsSeconds: positiveInt('stats-duration', values['stats-duration'], quick ? 1 : 5),
     largePages: positiveInt('large-pages', values['large-pages'], quick ? 3 : 30),

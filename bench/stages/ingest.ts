@@ -29,7 +29,7 @@ export function describeRun(label: string, r: LoadResult): string {
 export async function benchIngest(ctx: BenchContext): Promise<void> {
   const { options, services } = ctx;
   const cluster = await services.kafka();
-  const topic = await services.topic('bench_ingest', 3);
+  const topic = await services.topic('bench_ingest', options.ingestPartitions);
   const ingest = await spawnCli('ingest', { KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_TOPIC: topic, RATE_LIMIT_PER_MINUTE: '0' }, ctx.nodeArgs('ingest'));
   const bare = await spawnNode(BARE_HTTP, []);
   const bodies = trackerBodies(Date.now());

@@ -21,7 +21,11 @@ interface Request<E> {
 
 interface Lane<E> {
   waiting: Request<E>[];
+  /** queued events of `waiting` */
+  queued: number;
+  /** a pump runs: its first write starts on the next turn (`scheduled`) or a write is in flight */
   writing: boolean;
+  scheduled: boolean;
 }
 
 /**
@@ -36,6 +40,7 @@ export class GroupCommitQueue<E> {
   private readonly lanes: Lane<E>[] = [];
   private queued = 0;
   private idle: (() => void)[] = [];
+  private rotation = 0;
 
   constructor(
     private readonly write: GroupWriter<E>,
@@ -62,21 +67,57 @@ export class GroupCommitQueue<E> {
     }
   }
 
+  /**
+   * The lane among the first `count` where a request free to go anywhere shares a write soonest
+   * with the most others: one whose write starts on the next turn (it gathers this turn's
+   * requests), else one with no write (its write starts on the next turn), else, when every lane
+   * has a write in flight, the one with the most events queued behind its write that still fit
+   * one group (they go together when it ends), or the least queued when none fits. Lanes take
+   * turns among equals. Round robin instead splits concurrent requests over every lane, into many
+   * small writes.
+   */
+  pickLane(count: number): number {
+    this.ensureLanes(count - 1);
+    let idle = -1;
+    let fullest = -1;
+    let least = -1;
+    for (let k = 0; k < count; k++) {
+      const i = (this.rotation + k) % count;
+      const lane = this.lanes[i]!;
+      if (lane.scheduled) return i;
+      if (!lane.writing) {
+        if (idle < 0) idle = i;
+        continue;
+      }
+      if (lane.queued < this.options.maxGroup && (fullest < 0 || lane.queued > this.lanes[fullest]!.queued)) fullest = i;
+      if (least < 0 || lane.queued < this.lanes[least]!.queued) least = i;
+    }
+    const chosen = idle >= 0 ? idle : fullest >= 0 ? fullest : least;
+    this.rotation = (chosen + 1) % count;
+    return chosen;
+  }
+
   /** Resolves once the writer stored every event of the request; rejects with the writer's error. */
   push(events: readonly E[], lane = 0): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     this.admit(events.length);
-    while (this.lanes.length <= lane) this.lanes.push({ waiting: [], writing: false });
+    this.ensureLanes(lane);
     const target = this.lanes[lane]!;
     return new Promise((resolve, reject) => {
       target.waiting.push({ events, resolve, reject });
+      target.queued += events.length;
       this.setQueued(this.queued + events.length);
       // Started on the next turn of the event loop, so the requests parsed in this one share the write.
       if (!target.writing) {
         target.writing = true;
+        target.scheduled = true;
         setImmediate(() => void this.pump(target, lane));
       }
     });
+  }
+
+  private ensureLanes(last: number): void {
+    while (this.lanes.length <= last) this.lanes.push({ waiting: [], queued: 0, writing: false, scheduled: false });
   }
 
   /** Resolves when nothing is queued or being written. */
@@ -86,6 +127,7 @@ export class GroupCommitQueue<E> {
   }
 
   private async pump(target: Lane<E>, lane: number): Promise<void> {
+    target.scheduled = false;
     try {
       while (target.waiting.length > 0) {
         const group: Request<E>[] = [];
@@ -95,6 +137,7 @@ export class GroupCommitQueue<E> {
           group.push(next);
           size += next.events.length;
         }
+        target.queued -= size;
         this.setQueued(this.queued - size);
         try {
           await this.write(

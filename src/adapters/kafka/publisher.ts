@@ -28,15 +28,16 @@ export interface KafkaPublisherOptions {
  * a partition's record batch is stored whole or not at all, so a request is acknowledged exactly
  * when all its events are stored, and a failure never leaves part of it behind to be counted
  * after the client's retry. Requests arriving together share a produce call (single sends reach
- * a few thousand a second, batches over a hundred thousand); one call per partition is in flight,
- * and the queue is bounded: overload becomes a fast 503, not a pile-up.
+ * a few thousand a second, batches over a hundred thousand): a request without a key joins the
+ * partition whose call gathers the most company soonest (GroupCommitQueue.pickLane), not the next
+ * in turn. One call per partition is in flight, and the queue is bounded: overload becomes a fast
+ * 503, not a pile-up.
  */
 export class KafkaPublisher implements EventPublisher {
   private producer: Producer;
   private readonly kafka: Kafka;
   private readonly queue: GroupCommitQueue<PageViewEvent>;
   private partitions = 0;
-  private next = 0;
   private connecting: Promise<void> | undefined;
   private connected = false;
   private admin: Admin | undefined;
@@ -111,7 +112,7 @@ export class KafkaPublisher implements EventPublisher {
     // Refused before connecting too: while the brokers are away, overload still answers at once.
     this.queue.admit(events.length);
     await this.connect();
-    const partition = options.key === undefined ? this.next++ % this.partitions : stableHash(options.key) % this.partitions;
+    const partition = options.key === undefined ? this.queue.pickLane(this.partitions) : stableHash(options.key) % this.partitions;
     await this.queue.push(events, partition);
   }
 
