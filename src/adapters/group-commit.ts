@@ -106,7 +106,7 @@ export class GroupCommitQueue<E> {
     return new Promise((resolve, reject) => {
       target.waiting.push({ events, resolve, reject });
       target.queued += events.length;
-      this.setQueued(this.queued + events.length);
+      this.queued += events.length;
       // Started on the next turn of the event loop, so the requests parsed in this one share the write.
       if (!target.writing) {
         target.writing = true;
@@ -138,7 +138,7 @@ export class GroupCommitQueue<E> {
           size += next.events.length;
         }
         target.queued -= size;
-        this.setQueued(this.queued - size);
+        this.queued -= size;
         try {
           await this.write(
             group.flatMap((r) => r.events),
@@ -157,9 +157,5 @@ export class GroupCommitQueue<E> {
 
   private isIdle(): boolean {
     return this.queued === 0 && this.lanes.every((l) => !l.writing);
-  }
-
-  private setQueued(n: number): void {
-    this.queued = n;
   }
 }

@@ -13,6 +13,15 @@ function controlledWriter() {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A queue of two lanes, each with a one-event write in flight (events 1 and 2); resolves to their pushes. */
+async function twoLanesBusy(queue: GroupCommitQueue<number>): Promise<Array<Promise<void>>> {
+  const busy = [queue.push([1], queue.pickLane(2))];
+  await nextTurn();
+  busy.push(queue.push([2], queue.pickLane(2)));
+  await nextTurn();
+  return busy;
+}
+
 describe('GroupCommitQueue lanes', () => {
   it('requests of one turn that may go anywhere share one write on one lane', async () => {
     const { writes, write } = controlledWriter();
@@ -51,10 +60,7 @@ describe('GroupCommitQueue lanes', () => {
   it('when every lane has a write in flight, requests gather behind one of them and go together', async () => {
     const { writes, write } = controlledWriter();
     const queue = new GroupCommitQueue<number>(write, { maxGroup: 100, maxQueued: 1_000 });
-    const busy = [queue.push([1], queue.pickLane(2))];
-    await nextTurn();
-    busy.push(queue.push([2], queue.pickLane(2)));
-    await nextTurn();
+    const busy = await twoLanesBusy(queue);
     expect(writes).toHaveLength(2);
     const waiting = [3, 4, 5, 6].map((n) => queue.push([n], queue.pickLane(2)));
     await nextTurn();
@@ -74,10 +80,7 @@ describe('GroupCommitQueue lanes', () => {
   it('a lane whose queue already fills a group is passed over while another has room', async () => {
     const { writes, write } = controlledWriter();
     const queue = new GroupCommitQueue<number>(write, { maxGroup: 3, maxQueued: 1_000 });
-    const all = [queue.push([1], queue.pickLane(2))];
-    await nextTurn();
-    all.push(queue.push([2], queue.pickLane(2)));
-    await nextTurn();
+    const all = await twoLanesBusy(queue);
     const lanes: number[] = [];
     for (let n = 3; n <= 8; n++) {
       const lane = queue.pickLane(2);
